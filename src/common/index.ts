@@ -1,0 +1,3 @@
+export * from "./addr.js";
+export * from "./errors.js";
+export * from "./format.js";
