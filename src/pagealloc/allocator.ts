@@ -1,0 +1,388 @@
+/**
+ * The page allocator: Xen's buddy heap (xen/common/page_alloc.c) over the host's RAM, domain page
+ * assignment, and static memory. Orders run 0..MAX_ORDER (18 = 1 GiB on Arm with 4 KiB pages).
+ * Blocks are aligned in machine frame numbers, as Xen's are, so a 2 MiB block really is 2 MiB
+ * aligned in host memory and the p2m can map it with a block descriptor.
+ *
+ * Functions keep Xen's names and return Xen's return conventions (0 or -errno; an mfn or -1 for
+ * "NULL"), and print Xen's log lines into `log`. A page is named by its mfn at this interface.
+ */
+
+import { fmtMfn, fmtPaddr } from "../common/format.js";
+import { type DomId, formatDomain, SshmError } from "../common/index.js";
+import { DomainPages } from "./domain-pages.js";
+import {
+  F_ALLOCATED,
+  F_EXTRA,
+  F_PENDING_FREE,
+  F_STATIC,
+  FrameTable,
+  PGC_state_free,
+  PGC_state_inuse,
+} from "./frame-table.js";
+import { PageLinks, PageList } from "./page-list.js";
+
+export const MAX_ORDER = 18;
+export const EINVAL = 22;
+export const ENOENT = 2;
+export const ENOMEM = 12;
+export const E2BIG = 7;
+export const ENOSPC = 28;
+
+const FREE_FLAGS = FrameTable.withState(0, PGC_state_free); // == 0: zero-filled frames are free
+const INUSE_FLAGS = FrameTable.withState(0, PGC_state_inuse);
+const STATIC_FREE_FLAGS = FrameTable.withState(F_STATIC, PGC_state_free);
+const STATIC_INUSE_FLAGS = FrameTable.withState(F_STATIC, PGC_state_inuse);
+/** PGC_preserved (xen/common/page_alloc.c): flags assign_pages keeps. */
+const PRESERVED = F_EXTRA | F_STATIC;
+
+export interface PhysRange {
+  readonly start: number;
+  readonly size: number;
+}
+
+export interface AllocatorOptions {
+  /** Host ranges kept out of the heap at boot (static memory, static shm banks, modules...). */
+  readonly reserved?: readonly PhysRange[];
+}
+
+export class PageAllocator {
+  readonly frames: FrameTable;
+  readonly links: PageLinks;
+  private readonly freeLists: PageList[] = [];
+  /** order + 1 at the head frame of a free buddy block; 0 elsewhere. */
+  private readonly headOrder: Int8Array;
+  /** Pages currently free in the heap. */
+  freePages = 0;
+  private readonly domains = new Map<DomId, DomainPages>();
+  /** Xen's log lines, in order. */
+  readonly log: string[] = [];
+
+  constructor(frames: FrameTable, opts: AllocatorOptions = {}) {
+    this.frames = frames;
+    const ram = frames.ram;
+    this.links = new PageLinks(ram.totalFrames);
+    this.headOrder = new Int8Array(ram.totalFrames);
+    for (let o = 0; o <= MAX_ORDER; o++) this.freeLists.push(new PageList(this.links));
+    frames.onFree = (pdx) => this.pageFreed(pdx);
+
+    const reserved = [...(opts.reserved ?? [])]
+      .filter((r) => r.size > 0)
+      .map((r) => [Math.floor(r.start / 4096), Math.ceil((r.start + r.size) / 4096)] as const)
+      .sort((a, b) => a[0] - b[0]);
+    for (let b = 0; b < ram.banks.length; b++) {
+      const first = ram.bankMfnStart(b);
+      const end = first + ram.bankFrames(b);
+      let m = first;
+      for (const [rs, re] of reserved) {
+        if (re <= m || rs >= end) continue;
+        if (rs > m) this.initHeapRange(m, rs);
+        const from = Math.max(rs, m);
+        const to = Math.min(re, end);
+        const p = ram.mfnToPdx(from);
+        for (let i = 0; i < to - from; i++) frames.setFlags(p + i, INUSE_FLAGS);
+        m = Math.max(m, to);
+      }
+      if (m < end) this.initHeapRange(m, end);
+    }
+  }
+
+  /** Give [m, end) to the heap as maximal naturally aligned blocks (what init_heap_pages ends with). */
+  private initHeapRange(m: number, end: number): void {
+    while (m < end) {
+      let k = 0;
+      while (k < MAX_ORDER && m % 2 ** (k + 1) === 0 && m + 2 ** (k + 1) <= end) k++;
+      const pdx = this.frames.ram.mfnToPdx(m);
+      this.headOrder[pdx] = k + 1;
+      this.freeLists[k]!.addTail(pdx);
+      this.freePages += 2 ** k;
+      m += 2 ** k;
+    }
+  }
+
+  // ---- domains ----
+
+  /** The page accounting of domain d, created on first use. */
+  domain(d: DomId): DomainPages {
+    let dp = this.domains.get(d);
+    if (!dp) {
+      dp = new DomainPages(d, this.links);
+      this.domains.set(d, dp);
+    }
+    return dp;
+  }
+
+  hasDomain(d: DomId): boolean {
+    return this.domains.has(d);
+  }
+
+  /** Forget a domain whose pages are all gone. */
+  forgetDomain(d: DomId): void {
+    const dp = this.domains.get(d);
+    if (dp && dp.totPages === 0 && dp.pageList.length === 0) {
+      while (dp.resvPageList.length > 0) dp.resvPageList.removeHead();
+      this.domains.delete(d);
+    }
+  }
+
+  // ---- the buddy heap ----
+
+  /** alloc_heap_pages(): an unowned, in-use block of 2^order frames, or -1 (NULL). */
+  alloc_heap_pages(order: number): number {
+    this.drainPending();
+    if (order < 0 || order > MAX_ORDER) return -1;
+    let j = order;
+    while (j <= MAX_ORDER && this.freeLists[j]!.length === 0) j++;
+    if (j > MAX_ORDER) return -1;
+    // Xen takes memory from the top; the lower halves of a split go back on the free lists.
+    let pdx = this.freeLists[j]!.removeTail();
+    this.headOrder[pdx] = 0;
+    while (j > order) {
+      j--;
+      this.headOrder[pdx] = j + 1;
+      this.freeLists[j]!.addTail(pdx);
+      pdx += 2 ** j;
+    }
+    const n = 2 ** order;
+    const f = this.frames;
+    for (let i = 0; i < n; i++) {
+      f.setFlags(pdx + i, INUSE_FLAGS);
+      f.count[pdx + i] = 0;
+      f.setOwner(pdx + i, undefined);
+    }
+    this.freePages -= n;
+    return f.ram.pdxToMfn(pdx);
+  }
+
+  /** free_heap_pages(): return a block to the heap, merging with free buddies. */
+  free_heap_pages(mfn: number, order: number): void {
+    const f = this.frames;
+    const n = 2 ** order;
+    if (mfn % n !== 0)
+      throw new SshmError("EHEAP_FREE", `free_heap_pages(mfn ${fmtMfn(mfn)}, order ${order}): not aligned`);
+    const pdx0 = f.rangePdx(mfn, n);
+    for (let i = 0; i < n; i++) {
+      const fl = f.getFlags(pdx0 + i);
+      if (f.getState(pdx0 + i) === PGC_state_free || this.headOrder[pdx0 + i] !== 0)
+        throw new SshmError("EPAGE_DOUBLE_FREE", `mfn ${fmtMfn(mfn + i)} is already free (double free)`);
+      if (fl & F_STATIC)
+        throw new SshmError(
+          "EHEAP_FREE",
+          `mfn ${fmtMfn(mfn + i)} is static memory: it never goes to the heap`,
+        );
+      if (f.getCount(pdx0 + i) !== 0)
+        throw new SshmError(
+          "EHEAP_FREE",
+          `mfn ${fmtMfn(mfn + i)} is freed with ${f.getCount(pdx0 + i)} references held`,
+        );
+    }
+    for (let i = 0; i < n; i++) {
+      f.setFlags(pdx0 + i, FREE_FLAGS);
+      f.setOwner(pdx0 + i, undefined);
+    }
+    this.freePages += n;
+    const ram = f.ram;
+    const bank = ram.bankOf(mfn);
+    const bStart = ram.bankMfnStart(bank);
+    const bEnd = bStart + ram.bankFrames(bank);
+    let m = mfn;
+    let k = order;
+    while (k < MAX_ORDER) {
+      const size = 2 ** k;
+      const buddy = Math.floor(m / size) % 2 === 0 ? m + size : m - size;
+      if (buddy < bStart || buddy + size > bEnd) break;
+      const bpdx = pdx0 + (buddy - mfn);
+      if (this.headOrder[bpdx] !== k + 1) break;
+      this.freeLists[k]!.del(bpdx);
+      this.headOrder[bpdx] = 0;
+      m = Math.min(m, buddy);
+      k++;
+    }
+    const hp = pdx0 + (m - mfn);
+    this.headOrder[hp] = k + 1;
+    this.freeLists[k]!.addTail(hp);
+  }
+
+  /** alloc_domheap_pages(d, order): allocate and, when d is given, assign to d. -1 on failure. */
+  alloc_domheap_pages(d: DomainPages | undefined, order: number): number {
+    const mfn = this.alloc_heap_pages(order);
+    if (mfn < 0 || !d) return mfn;
+    if (this.assign_pages(mfn, 2 ** order, d) !== 0) {
+      this.free_heap_pages(mfn, order);
+      return -1;
+    }
+    return mfn;
+  }
+
+  /**
+   * free_domheap_pages(): free a block. An assigned block drops its allocation reference first,
+   * so it really goes back to the heap only when no other reference is held.
+   */
+  free_domheap_pages(mfn: number, order: number): void {
+    const f = this.frames;
+    const n = 2 ** order;
+    const pdx0 = f.rangePdx(mfn, n);
+    if (f.getOwner(pdx0) === undefined) {
+      this.free_heap_pages(mfn, order);
+      return;
+    }
+    for (let i = 0; i < n; i++) this.put_page_alloc_ref(mfn + i);
+  }
+
+  // ---- domain assignment ----
+
+  /** assign_pages(): hand n in-use frames to d. 0 or -errno. */
+  assign_pages(mfn: number, n: number, d: DomainPages): number {
+    const f = this.frames;
+    const pdx0 = f.rangePdx(mfn, n);
+    if (d.isDying) {
+      this.log.push(`Cannot assign page to domain${d.domid} -- dying.`);
+      return -EINVAL;
+    }
+    for (let i = 0; i < n; i++) {
+      // Xen: ASSERT(!(pg[i].count_info & ~(PGC_extra | PGC_static))) — a debug-build assertion.
+      const fl = f.getFlags(pdx0 + i);
+      if ((fl & ~PRESERVED) !== INUSE_FLAGS || f.getCount(pdx0 + i) !== 0)
+        throw new SshmError(
+          "EASSIGN_NOT_FREE",
+          `assign_pages: mfn ${fmtMfn(mfn + i)} is already in use (${f.describe(pdx0 + i)}); Xen hits ASSERT(!(pg[i].count_info & ~(PGC_extra | PGC_static)))`,
+        );
+    }
+    const tot = d.totPages + n;
+    if (tot > d.maxPages) {
+      this.log.push(`Over-allocation for ${formatDomain(d.domid)}: ${tot} > ${d.maxPages}`);
+      return -E2BIG;
+    }
+    if (d.adjustTotPages(n) === n) d.pagesHoldDomainRef = true;
+    for (let i = 0; i < n; i++) {
+      const p = pdx0 + i;
+      f.setOwner(p, d.domid);
+      f.setFlags(p, (f.getFlags(p) & PRESERVED) | INUSE_FLAGS | F_ALLOCATED);
+      Atomics.store(f.count, p, 1);
+      d.pageList.addTail(p);
+    }
+    return 0;
+  }
+
+  /** put_page_alloc_ref() as relinquish_memory uses it: clear PGC_allocated and drop its reference. */
+  put_page_alloc_ref(mfn: number): boolean {
+    const f = this.frames;
+    const p = f.pdx(mfn);
+    const old = Atomics.and(f.flags, p, ~F_ALLOCATED);
+    if (!(old & F_ALLOCATED)) return false;
+    f.put_page(p);
+    return true;
+  }
+
+  // ---- static memory ----
+
+  /** unprepare_staticmem_pages(): boot-reserved frames become free static pages (free|static). */
+  unprepare_staticmem_pages(mfn: number, n: number): void {
+    const f = this.frames;
+    const pdx0 = f.rangePdx(mfn, n);
+    for (let i = 0; i < n; i++) {
+      const p = pdx0 + i;
+      if (f.getFlags(p) !== INUSE_FLAGS || f.getCount(p) !== 0 || f.getOwner(p) !== undefined)
+        throw new SshmError(
+          "ESTATIC_NOT_RESERVED",
+          `mfn ${fmtMfn(mfn + i)} (${fmtPaddr((mfn + i) * 4096)}) was not reserved at boot; it cannot become static memory`,
+        );
+    }
+    for (let i = 0; i < n; i++) f.setFlags(pdx0 + i, STATIC_FREE_FLAGS);
+  }
+
+  /**
+   * acquire_domstatic_pages(d, mfn, n): every frame must be exactly free|static; they become
+   * static|inuse and are assigned to d. 0, -ENOENT (a frame not free static) or -EINVAL (assign failed).
+   */
+  acquire_domstatic_pages(d: DomainPages, mfn: number, n: number): number {
+    const f = this.frames;
+    if (n === 0 || !f.ram.isRamRange(mfn, n)) return -ENOENT;
+    const pdx0 = f.ram.mfnToPdx(mfn);
+    // acquire_staticmem_pages()
+    let i = 0;
+    for (; i < n; i++) {
+      const p = pdx0 + i;
+      if (f.getFlags(p) !== STATIC_FREE_FLAGS || f.getCount(p) !== 0) {
+        this.log.push(`pg[${i}] Static MFN ${fmtMfn(mfn + i)} c=0x${f.countInfo(p).toString(16)} t=0x0`);
+        while (i-- > 0) f.setFlags(pdx0 + i, STATIC_FREE_FLAGS);
+        return -ENOENT;
+      }
+      f.setFlags(p, STATIC_INUSE_FLAGS);
+    }
+    for (let j = 0; j < n; j++) {
+      const p = pdx0 + j;
+      const o = f.getOwner(p);
+      if (o !== undefined) {
+        const prev = this.domains.get(o);
+        if (prev?.resvPageList.has(p)) prev.resvPageList.del(p);
+      }
+      f.setOwner(p, undefined);
+    }
+    if (this.assign_pages(mfn, n, d) !== 0) {
+      for (let j = 0; j < n; j++) f.setFlags(pdx0 + j, STATIC_FREE_FLAGS);
+      return -EINVAL;
+    }
+    return 0;
+  }
+
+  // ---- freeing on the last put ----
+
+  private pageFreed(pdx: number): void {
+    if (this.frames.getFlags(pdx) & F_STATIC) this.free_domstatic_page(pdx);
+    else this.free_domheap_page(pdx);
+  }
+
+  /** free_domstatic_page(): the page goes to its owner's resv_page_list as free|static. */
+  private free_domstatic_page(pdx: number): void {
+    const f = this.frames;
+    const o = f.getOwner(pdx);
+    const d = o === undefined ? undefined : this.domains.get(o);
+    f.setFlags(pdx, STATIC_FREE_FLAGS);
+    if (!d) return;
+    if (d.pageList.has(pdx)) d.pageList.del(pdx);
+    const left = d.adjustTotPages(-1);
+    d.resvPageList.addTail(pdx);
+    if (left === 0) this.dropDomainRef(d);
+  }
+
+  /** free_domheap_page(): leave the owner's page_list and go back to the heap. */
+  private free_domheap_page(pdx: number): void {
+    const f = this.frames;
+    const o = f.getOwner(pdx);
+    const d = o === undefined ? undefined : this.domains.get(o);
+    let last = false;
+    if (d) {
+      if (d.pageList.has(pdx)) d.pageList.del(pdx);
+      last = d.adjustTotPages(-1) === 0;
+    }
+    f.setFlags(pdx, INUSE_FLAGS);
+    f.setOwner(pdx, undefined);
+    this.free_heap_pages(f.ram.pdxToMfn(pdx), 0);
+    if (d && last) this.dropDomainRef(d);
+  }
+
+  private dropDomainRef(d: DomainPages): void {
+    if (!d.pagesHoldDomainRef) return;
+    d.pagesHoldDomainRef = false;
+    d.onLastPageFreed?.();
+  }
+
+  /** Free the frames whose last reference was dropped by another thread. */
+  drainPending(): void {
+    const f = this.frames;
+    if (Atomics.load(f.pending, 0) === 0) return;
+    for (let p = 0; p < f.ram.totalFrames; p++) {
+      if (f.flags[p]! & F_PENDING_FREE) {
+        Atomics.and(f.flags, p, ~F_PENDING_FREE);
+        Atomics.sub(f.pending, 0, 1);
+        this.pageFreed(p);
+      }
+    }
+  }
+
+  /** Free blocks per order (for reports and tests). */
+  freeBlocks(): number[] {
+    return this.freeLists.map((l) => l.length);
+  }
+}
