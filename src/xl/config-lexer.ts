@@ -97,6 +97,7 @@ export class XlLexer {
 
   /** The run of non-blank characters at a position, the way libxlu quotes it after "near". */
   private nearText(from: number): string {
+    if (this.text.charAt(from) === "\r") return "\\r";
     let end = from;
     while (end < this.text.length && !" \t\r\n".includes(this.text.charAt(end))) end++;
     const s = this.text.slice(from, end);
