@@ -161,25 +161,25 @@ export class PageAllocator {
     if (mfn % n !== 0)
       throw new SshmError("EHEAP_FREE", `free_heap_pages(mfn ${fmtMfn(mfn)}, order ${order}): not aligned`);
     const pdx0 = f.rangePdx(mfn, n);
+    const flags = f.flags;
+    const count = f.count;
     for (let i = 0; i < n; i++) {
-      const fl = f.getFlags(pdx0 + i);
-      if (f.getState(pdx0 + i) === PGC_state_free || this.headOrder[pdx0 + i] !== 0)
+      const fl = flags[pdx0 + i]!;
+      if (FrameTable.stateOf(fl) === PGC_state_free || this.headOrder[pdx0 + i] !== 0)
         throw new SshmError("EPAGE_DOUBLE_FREE", `mfn ${fmtMfn(mfn + i)} is already free (double free)`);
       if (fl & F_STATIC)
         throw new SshmError(
           "EHEAP_FREE",
           `mfn ${fmtMfn(mfn + i)} is static memory: it never goes to the heap`,
         );
-      if (f.getCount(pdx0 + i) !== 0)
+      if (count[pdx0 + i] !== 0)
         throw new SshmError(
           "EHEAP_FREE",
-          `mfn ${fmtMfn(mfn + i)} is freed with ${f.getCount(pdx0 + i)} references held`,
+          `mfn ${fmtMfn(mfn + i)} is freed with ${count[pdx0 + i]} references held`,
         );
     }
-    for (let i = 0; i < n; i++) {
-      f.setFlags(pdx0 + i, FREE_FLAGS);
-      f.setOwner(pdx0 + i, undefined);
-    }
+    flags.fill(FREE_FLAGS, pdx0, pdx0 + n);
+    f.owner.fill(0, pdx0, pdx0 + n);
     this.freePages += n;
     const ram = f.ram;
     const bank = ram.bankOf(mfn);

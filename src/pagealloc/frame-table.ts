@@ -127,6 +127,11 @@ export class FrameTable {
     return ((Atomics.load(this.flags, pdx) & STATE_MASK) >>> STATE_SHIFT) ^ 3;
   }
 
+  /** The PGC_state of a flags word. */
+  static stateOf(flags: number): number {
+    return ((flags & STATE_MASK) >>> STATE_SHIFT) ^ 3;
+  }
+
   static withState(flags: number, state: number): number {
     return (flags & ~STATE_MASK) | ((state ^ 3) << STATE_SHIFT);
   }
