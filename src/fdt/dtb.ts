@@ -374,9 +374,9 @@ function checkRange(what: string, v: number, max: number, maxText: string): void
 export function encodeDtb(tree: FdtTree): Uint8Array {
   const strings = new StringTable();
   const st = new ByteWriter();
-  const emit = (node: FdtNode, path: string): void => {
+  const emit = (node: FdtNode, path: string, isRoot: boolean): void => {
     checkName("node", node.name, path);
-    if (path !== "/" && node.name === "") {
+    if (!isRoot && node.name === "") {
       throw new SshmError("EDTB_ENCODE", "node with an empty name", { node: path });
     }
     st.u32(FDT_BEGIN_NODE);
@@ -391,10 +391,10 @@ export function encodeDtb(tree: FdtTree): Uint8Array {
       st.bytes(p.value);
       st.pad4();
     }
-    for (const c of node.children) emit(c, path === "/" ? `/${c.name}` : `${path}/${c.name}`);
+    for (const c of node.children) emit(c, path === "/" ? `/${c.name}` : `${path}/${c.name}`, false);
     st.u32(FDT_END_NODE);
   };
-  emit(tree.root, "/");
+  emit(tree.root, "/", true);
   st.u32(FDT_END);
   const structBytes = st.take();
   const stringBytes = strings.bytes();
