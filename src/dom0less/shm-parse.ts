@@ -13,14 +13,7 @@
  */
 import type { FdtTree } from "../fdt/tree.js";
 import { getProp } from "../fdt/tree.js";
-import {
-  hasDom0Kernel,
-  KindGuesser,
-  moduleIsDomU,
-  moduleUnderChosen,
-  scanKind,
-  shmPlacement,
-} from "./classify.js";
+import { KindGuesser, moduleIsDomU, moduleUnderChosen, scanKind, shmPlacement } from "./classify.js";
 import {
   addU64,
   allCells,
@@ -143,15 +136,21 @@ class EarlyScan {
   readonly nodes: ParsedShmNode[] = [];
   readonly dropped: DroppedModule[] = [];
   readonly guesser = new KindGuesser();
+  readonly nodeEntries: WalkEntry[] = [];
   /** Text of the failing check, for the error record. */
   failMsg = "";
   /** Node actually at fault (a /reserved-memory descendant rather than /reserved-memory). */
   failNode: string | undefined;
 
-  constructor(
-    readonly staticShm: boolean,
-    readonly dom0: boolean,
-  ) {}
+  constructor(readonly staticShm: boolean) {}
+
+  /**
+   * Xen builds a classic Dom0 unless it is in dom0less mode (`is_dom0less_mode`): that needs a
+   * registered non-domU kernel module. A Dom0 kernel that add_boot_module refused does not count.
+   */
+  hasDom0(): boolean {
+    return this.mods.some((m) => m.kind === "kernel" && !m.domU);
+  }
 
   /** printk a failure message and remember it as the failing check's text. */
   private fail(text: string, newline = true): void {
@@ -442,7 +441,6 @@ class EarlyScan {
     if (!bank) return EINVAL; // unreachable
     if (!owner) bank.nr++;
 
-    const place = shmPlacement(e, this.dom0);
     const hostForm = bank.start !== INVALID_PADDR;
     const nCells = cellCount(prop.value);
     const buildG = hostForm
@@ -468,9 +466,10 @@ class EarlyScan {
       sc,
       depth: e.depth,
       bankIndex: i,
-      mappedBy: place.mappedBy,
+      mappedBy: undefined, // decided after the scan, once the boot modules are known
       loc: e.node.loc,
     });
+    this.nodeEntries.push(e);
     return 0;
   }
 
@@ -525,7 +524,7 @@ function toBig(v: bigint | number): bigint {
  */
 export function parseStaticShm(tree: FdtTree, opts: ShmParseOptions = {}): ShmParseResult {
   const entries = walkAll(tree);
-  const scan = new EarlyScan(opts.staticShm ?? true, hasDom0Kernel(entries));
+  const scan = new EarlyScan(opts.staticShm ?? true);
   let error: ShmParseError | undefined;
 
   // boot_fdt_info: the DTB itself is boot module 0, then /memreserve/ entries (no overlap check).
@@ -565,6 +564,11 @@ export function parseStaticShm(tree: FdtTree, opts: ShmParseOptions = {}): ShmPa
     }
   }
   scan.log.flush();
+  const dom0 = scan.hasDom0();
+  scan.nodes.forEach((n, i) => {
+    const e = scan.nodeEntries[i];
+    if (e) n.mappedBy = shmPlacement(e, dom0).mappedBy;
+  });
 
   const banks: ShmBank[] = scan.shm.map((b, index) => {
     const heap = b.start === INVALID_PADDR;
