@@ -80,7 +80,7 @@ describe("xl config parser: accepted syntax", () => {
 
   it("decodes the escapes xl accepts", () => {
     const cfg = parseXlConfig(
-      String.raw`s = "q\"s\'b\\a\ab\bf\fn\nr\rt\tv\v"` + "\n" + String.raw`t = 'it\'s'`,
+      [String.raw`s = "q\"s\'b\\a\ab\bf\fn\nr\rt\tv\v"`, String.raw`t = 'it\'s'`].join("\n"),
       "t.cfg",
     );
     expect(atom(cfg, "s").text).toBe("q\"s'b\\a\x07b\bf\fn\nr\rt\tv\v");
