@@ -19,7 +19,7 @@ export type TokenKind =
   | "string" // "..."  (data holds the bytes, without the terminating NUL)
   | "char" // 'a'  (value holds the character code)
   | "number" // 0x10, 017, 12  (value)
-  | "name" // property or node name, only in "name" mode
+  | "name" // property or node name (in "default" mode: a stray word, always a syntax error)
   | "byte" // two hex digits, only in "bytes" mode (value)
   | "punct" // { } ; = < > [ ] , ( ) and the C operators
   | "eof";
@@ -291,8 +291,13 @@ class Scanner {
       this.advance(1);
       return this.tok("punct", c, loc);
     }
-    const shown = LABEL_START.test(c) ? this.run(PROPNODE_CHAR) : c;
-    throw dtsError("EDTS_SYNTAX", loc, `unexpected ${JSON.stringify(shown)}`);
+    if (LABEL_START.test(c)) {
+      // A word where a name is not expected: hand it to the parser, which knows what it wanted.
+      const word = this.run(PROPNODE_CHAR);
+      this.advance(word.length);
+      return this.tok("name", word, loc);
+    }
+    throw dtsError("EDTS_SYNTAX", loc, `unexpected ${JSON.stringify(c)}`);
   }
 
   private lexString(loc: SourceLoc): Token {

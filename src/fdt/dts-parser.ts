@@ -275,7 +275,7 @@ class Parser {
   /** Parse `{ props subnodes } ;` into `node`, merging with what it already holds. */
   private parseBody(node: PNode, depth: number): void {
     const open = this.expect("default", "{");
-    if (depth >= MAX_NODE_DEPTH) {
+    if (depth > MAX_NODE_DEPTH) {
       throw dtsError("EDTS_NESTING", open.loc, `nodes nested more than ${MAX_NODE_DEPTH} deep`);
     }
     const propsHere = new Set<string>();
