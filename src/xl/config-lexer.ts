@@ -71,6 +71,11 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   v: "\v",
 };
 
+/** A character for a message: control characters as \xHH so the message stays one line. */
+function showChar(c: string): string {
+  return c < " " || c === "\x7f" ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}` : c;
+}
+
 export class XlLexer {
   private pos = 0;
   private line = 1;
@@ -153,7 +158,7 @@ export class XlLexer {
       return this.simple(c, c, loc);
     }
     if (c === "\r") this.lexError(loc, start, "carriage return not followed by a newline");
-    const shown = c < " " || c === "\x7f" ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}` : c;
+    const shown = showChar(c);
     let hint = "";
     if (PYTHONISH.has(c)) {
       hint = " (xl config files are not Python: only key = value settings are allowed)";
@@ -185,7 +190,8 @@ export class XlLexer {
     let value = "";
     const charLocs: SourceLoc[] = [];
     for (;;) {
-      if (this.pos >= this.text.length || this.peek() === "\n" || this.peek() === "\r") {
+      // Only a newline ends a string early: libxlu's [^"\\\n] lets a stray carriage return in.
+      if (this.pos >= this.text.length || this.peek() === "\n") {
         // libxlu's string rule cannot match, so it reports a lexical error at the quote.
         this.lexError(
           loc,
@@ -208,7 +214,7 @@ export class XlLexer {
         continue;
       }
       const e = this.peek(1);
-      if (e === "" || e === "\n" || e === "\r") {
+      if (e === "" || e === "\n") {
         // "\\." in libxlu does not match a newline either: the string is unterminated.
         this.bump();
         continue;
@@ -230,7 +236,7 @@ export class XlLexer {
       }
       throw xlError(
         XL_CODES.syntax,
-        `config parsing error near \`${this.nearText(start)}': invalid character after backslash in quoted string: '${e}'`,
+        `config parsing error near \`${this.nearText(start)}': invalid character after backslash in quoted string: '${showChar(e)}'`,
         cLoc,
       );
     }

@@ -89,6 +89,10 @@ describe("xl config parser: accepted syntax", () => {
     expect(atom(cfg, "t").charLocs.map((l) => l.column)).toEqual([6, 7, 8, 10, 11]);
   });
 
+  it("keeps a stray carriage return inside a string, as libxlu does", () => {
+    expect(atom(parseXlConfig('a = "x\ry"\n', "t.cfg"), "a").text).toBe("x\ry");
+  });
+
   it("keeps numbers as text the way the lexer cuts them ([0-9][0-9a-fx]*)", () => {
     const cfg = parseXlConfig("b = 0xfe\nc = 12abc\n", "t.cfg");
     expect(atom(cfg, "b").text).toBe("0xfe");
@@ -226,6 +230,11 @@ describe("xl config parser: errors name file:line:column and what was expected",
       "unknown escape",
       'a = "x\\qy"\n',
       "t.cfg:1:7: config parsing error near `\"x\\qy\"': invalid character after backslash in quoted string: 'q'",
+    ],
+    [
+      "backslash before a carriage return",
+      'a = "x\\\ry"\n',
+      "t.cfg:1:7: config parsing error near `\"x\\': invalid character after backslash in quoted string: '\\x0d'",
     ],
     [
       "hex escape",

@@ -71,6 +71,15 @@ describe("man page examples, as printed", () => {
     });
   }
 
+  it("rejects all five 'valid examples' in one list even with the cache policy fixed", () => {
+    const text = fixture("manpage-valid-examples.cfg").replace("x86_normal", "ARM_normal");
+    expect(loadError(text, "e.cfg")).toEqual({
+      code: XL_CODES.sshmDuplicateId,
+      message:
+        "e.cfg:5:4: static_shm[1] id=ID1: id ID1 is already used by static_shm[0] (line 4, column 4); each id may appear only once per config file",
+    });
+  });
+
   it("accepts the joined vm2 and vm3 alone (their flaws are cross-domain)", () => {
     const vm2 = loadXlDomain(fixture("manpage-vm2-joined.cfg"), "vm2");
     expect(vm2.staticShm[0]).toMatchObject({ id: "ID1", begin: 0x500000, size: 0x100000, offset: 0 });
