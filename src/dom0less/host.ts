@@ -17,7 +17,7 @@ import {
   scanKind,
   shmPlacement,
 } from "./classify.js";
-import { allCells, cellAt, cString, isAvailable, readU64 } from "./raw.js";
+import { allCells, cellAt, isAvailable, readU64 } from "./raw.js";
 import type { BootModule, DomainSpec, HostDescription, Range, ReservedRegion, ShmNodeInfo } from "./types.js";
 import { type WalkEntry, walkAll, walkTree } from "./walk.js";
 
@@ -304,10 +304,4 @@ export function describeHost(tree: FdtTree): HostDescription {
     domUs,
     shmNodes,
   };
-}
-
-/** Read a string property leniently (first string), for display. */
-export function stringPropOf(node: FdtNode, name: string): string | undefined {
-  const p = getProp(node, name);
-  return p ? cString(p.value) : undefined;
 }

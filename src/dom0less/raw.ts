@@ -111,8 +111,3 @@ export function nameMatches(node: FdtNode, match: string): boolean {
 export function addU64(a: bigint, b: bigint): bigint {
   return (a + b) & U64_MASK;
 }
-
-/** A bigint as a JS number (exact below 2^53). */
-export function toNum(v: bigint): number {
-  return Number(v);
-}
