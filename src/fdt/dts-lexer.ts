@@ -57,8 +57,12 @@ const PROPNODE_CHAR = /[A-Za-z0-9,._+*#?@-]/;
 const PATH_CHAR = /[A-Za-z0-9,._+*#?@/-]/;
 const TWO_CHAR_OPS = new Set(["<<", ">>", "<=", ">=", "==", "!=", "&&", "||"]);
 const ONE_CHAR_OPS = new Set([..."{};=<>[],()+-*/%&|^~!?:"]);
+/**
+ * A C preprocessor directive at the start of a line. A property may be called "#if" too, so a
+ * directive word followed by "=" or ";" is left to the parser.
+ */
 const CPP_DIRECTIVE =
-  /^#[ \t]*(include|define|undef|if|ifdef|ifndef|elif|else|endif|error|warning|pragma)(?=[\s<"]|$)/;
+  /^#[ \t]*(include|define|undef|if|ifdef|ifndef|elif|else|endif|error|warning|pragma)(?:$|(?=[<"])|[ \t]+(?![=;]))/;
 /** A cpp line marker (`# 12 "file.dts" 1`) or #line directive: dtc honours these for positions. */
 const LINE_MARKER = /^#[ \t]*(?:line[ \t]+)?(\d+)[ \t]+"((?:[^"\\\n]|\\.)*)"[^\n]*/;
 

@@ -554,3 +554,18 @@ describe("parseDts: each rule has its own error, with file:line:column", () => {
     expect(error(src).message).toBe("t.dts:2:210: expression nested more than 200 deep");
   });
 });
+
+describe("parseDts: C preprocessor detection", () => {
+  it("still reads properties whose names look like directives", () => {
+    const t = parseDts(`${V1}/ {\n#if = <1>;\n\t#include;\n#define-x;\n};`);
+    expect(t.root.props.map((p) => p.name)).toEqual(["#if", "#include", "#define-x"]);
+  });
+
+  it('catches #include "file", #endif alone and # include with spaces', () => {
+    expect(error(`${V1}#include "board.dtsi"\n/ { };`).code).toBe("EDTS_CPP");
+    expect(error(`${V1}/ { };\n#endif\n`).code).toBe("EDTS_CPP");
+    expect(error(`${V1}  #  include <x.h>\n/ { };`).message).toMatch(
+      /^t\.dts:2:3: #include is a C preprocessor/,
+    );
+  });
+});

@@ -59,9 +59,17 @@ export interface DtcResult {
   stderr: string;
 }
 
-/** Run dtc with `input` on stdin ("-" as the input file), capturing stderr even on success. */
-export function runDtc(args: string[], input: Uint8Array | string): DtcResult {
-  const r = spawnSync("dtc", [...args, "-"], { input, maxBuffer: 16 << 20 });
+/**
+ * Run dtc, capturing stderr even on success. With `input`, it is fed on stdin ("-" is appended
+ * as the input file); otherwise the last argument names the input file.
+ */
+export function runDtc(args: string[], input?: Uint8Array | string): DtcResult {
+  const r = spawnSync(
+    "dtc",
+    input === undefined ? args : [...args, "-"],
+    input === undefined ? {} : { input },
+  );
+  if (r.error) throw r.error;
   const stderr = r.stderr.toString();
   if (r.status !== 0) throw new Error(`dtc ${args.join(" ")} failed (${r.status}): ${stderr}`);
   return { stdout: r.stdout, stderr };
