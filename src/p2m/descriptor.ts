@@ -90,13 +90,29 @@ export const LEVEL_ORDER: readonly number[] = Object.freeze([27, 18, 9, 0]);
 /** Bytes covered by one entry at each level: 512 GiB, 1 GiB, 2 MiB, 4 KiB. */
 export const LEVEL_SIZE: readonly number[] = Object.freeze([2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12]);
 
+// Hot-path copies in typed arrays: V8 loads from a frozen JS array of doubles (boxed heap
+// numbers) cost ~15 ns per walk in measurement here, a typed-array load is a plain machine load.
+const LEVEL_INV = new Float64Array([2 ** -39, 2 ** -30, 2 ** -21, 2 ** -12]);
+const LEVEL_OFFSET_MASK = new Int32Array([0, 0x3fffffff, 0x1fffff, 0xfff]);
+
 /**
- * Table index of `ipa` at `level` (0..511). Division by a power of two is exact for doubles and
- * `& 511` truncates and keeps the low 9 bits, so this is exact for any IPA below 2^53 without
- * BigInt or a hi/lo split.
+ * Index of `ipa` in a table at `level`, before masking: IPA >> LEVEL_SHIFT[level], truncated to
+ * 32 bits. Multiplying by an exact power-of-two inverse is exact for doubles, and the caller's
+ * `& mask` keeps the low bits, so this is exact for any IPA below 2^53 without BigInt.
  */
+export function levelIndexRaw(ipa: number, level: number): number {
+  return (ipa * (LEVEL_INV[level] as number)) | 0;
+}
+
+/** Table index of `ipa` at `level` (0..511). */
 export function levelIndex(ipa: number, level: number): number {
-  return (ipa / (LEVEL_SIZE[level] as number)) & 511;
+  return (ipa * (LEVEL_INV[level] as number)) & 511;
+}
+
+/** Byte offset of `ipa` inside the block/page mapped at `level` (1..3). */
+export function levelOffset(ipa: number, level: number): number {
+  // Masks are below 2^30, so `&` (ToInt32 is mod 2^32) keeps exact low bits of any IPA < 2^53.
+  return ipa & (LEVEL_OFFSET_MASK[level] as number);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,6 +250,11 @@ export function descValid(lo: number): boolean {
   return (lo & D_VALID) !== 0;
 }
 
+/** bits[1:0] = 11: a valid table (L0-L2) or page (L3): the common case of a walk step. */
+export function descIsValidTableOrPage(lo: number): boolean {
+  return (lo & (D_VALID | D_TABLE)) === (D_VALID | D_TABLE);
+}
+
 /** Bit 1: table at L0-L2, page at L3; 0 means block (L1/L2) or reserved (L0, L3). */
 export function descIsTableOrPage(lo: number): boolean {
   return (lo & D_TABLE) !== 0;
@@ -296,8 +317,8 @@ export function descPbha(hi: number): number {
 }
 
 /** Low-word mask of the output address for a block at each level: L0 47:39, L1 47:30, L2 47:21. */
-const BLOCK_LO_MASK: readonly number[] = [0, 0xc0000000, 0xffe00000, D_OA_LO_MASK];
-const BLOCK_HI_MASK: readonly number[] = [0xff80, D_OA_HI_MASK, D_OA_HI_MASK, D_OA_HI_MASK];
+const BLOCK_LO_MASK = new Int32Array([0, 0xc0000000 | 0, 0xffe00000 | 0, D_OA_LO_MASK | 0]);
+const BLOCK_HI_MASK = new Int32Array([0xff80, D_OA_HI_MASK, D_OA_HI_MASK, D_OA_HI_MASK]);
 
 /**
  * Output address of a descriptor at `level`, as a byte address: bits 47:12 for a table (any

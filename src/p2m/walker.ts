@@ -1,0 +1,284 @@
+/**
+ * The architectural stage-2 walker (VMSAv8-64, 4 KB granule, EL1&0 regime, no LPA2): what the
+ * hardware MMU does with VTCR_EL2/VTTBR_EL2 and the tables in host memory on a TLB miss.
+ *
+ * Fault kinds, levels and their priority follow the Arm pseudocode as QEMU's
+ * `get_phys_addr_lpae` implements it (reference §1.5):
+ *   1. invalid VTCR or IPA beyond the IPA size    → Translation fault, level 0
+ *      root base beyond the OA size               → Address size fault, level 0
+ *   2. per level: bit 0 clear                      → Translation fault at that level
+ *      bits[1:0] = 01 at L0 (no DS) or L3          → Translation fault at that level
+ *      next-table/output address beyond OA size    → Address size fault at that level
+ *   3. leaf AF = 0 without HA                      → Access flag fault (before permissions)
+ *   4. S2AP / XN against the access                → Permission fault
+ * Stage 2 has no hierarchical table attributes, the software bits 58:55 and PBHA are ignored, and
+ * the contiguous bit is only a TLB hint, so none of them change the result.
+ *
+ * `walkStage2Raw` is the one walk loop: numbers only, no allocation, no BigInt, monomorphic in
+ * `mem`, used by the translator's TLB refill. `walkStage2` is the readable wrapper around it.
+ */
+
+import {
+  descAf,
+  descDbm,
+  descIsValidTableOrPage,
+  descLoWithAf,
+  descLoWithWrite,
+  descMemAttr,
+  descOaExceeds,
+  descOutputAddress,
+  descS2ap,
+  descSh,
+  descTableAddress,
+  descType,
+  descValid,
+  descXn,
+  levelIndex,
+  levelIndexRaw,
+  levelOffset,
+} from "./descriptor.js";
+import {
+  FAULT_ACCESS_FLAG,
+  FAULT_ADDRESS_SIZE,
+  FAULT_PERMISSION,
+  FAULT_TRANSLATION,
+  type FaultKind,
+  faultKindName,
+  fscFor,
+  hpfarFor,
+} from "./fault.js";
+import { type DecodedVtcr, decodeVtcr, decodeVttbr, type Vttbr } from "./vtcr.js";
+
+/** Physical memory as the walker sees it: little-endian 32-bit reads at byte addresses. */
+export interface PhysReader {
+  read32(pa: number): number;
+}
+
+/** Memory the walker may also write: needed for hardware AF/dirty updates (VTCR.HA/HD). */
+export interface PhysMemory extends PhysReader {
+  write32(pa: number, value: number): void;
+}
+
+/** Access codes for walkStage2Raw. `ACCESS_EL0` may be OR-ed in (matters only with FEAT_XNX). */
+export const ACCESS_READ = 0;
+export const ACCESS_WRITE = 1;
+export const ACCESS_EXEC = 2;
+export const ACCESS_EL0 = 4;
+
+export type AccessType = "read" | "write" | "exec";
+
+const ACCESS_CODE: Readonly<Record<AccessType, number>> = {
+  read: ACCESS_READ,
+  write: ACCESS_WRITE,
+  exec: ACCESS_EXEC,
+};
+
+/** The packed fault returned by walkStage2Raw: `(kind << 8) | level`. */
+export function packFault(kind: number, level: number): number {
+  return (kind << 8) | level;
+}
+
+/**
+ * Walk the stage-2 tables for `ipa`.
+ *
+ * @param mem      host physical memory (descriptors are read as lo word at pa, hi word at pa+4);
+ *                 it needs `write32` only when cfg.ha/hd make the walker update a descriptor.
+ * @param cfg      decodeVtcr() result; its `ha`, `hd`, `xnx` select hardware features.
+ * @param rootPaddr VTTBR_EL2.BADDR (bits below the root size are ignored, as QEMU does).
+ * @param access   ACCESS_READ/WRITE/EXEC, optionally | ACCESS_EL0.
+ * @param out      at least 4 slots. On success: [pa, level, leaf lo, leaf hi]. On a fault:
+ *                 [unchanged, level, lo, hi] of the descriptor that faulted (lo = hi = 0 for the
+ *                 level 0 configuration/base faults, where no descriptor was read).
+ * @returns 0 on success, otherwise packFault(kind, level) with kind 1 = translation,
+ *          2 = access flag, 3 = permission, 4 = address size.
+ */
+export function walkStage2Raw(
+  mem: PhysReader,
+  cfg: DecodedVtcr,
+  rootPaddr: number,
+  ipa: number,
+  access: number,
+  out: Float64Array,
+): number {
+  // Configuration checks and the IPA range: level 0 Translation fault (S2InvalidSL etc.).
+  if (!cfg.valid || ipa >= cfg.ipaLimit) return walkFault(out, FAULT_TRANSLATION, 0, 0, 0);
+  // VTTBR.BADDR above the effective OA size: level 0 Address size fault.
+  if (rootPaddr >= cfg.oaLimit) return walkFault(out, FAULT_ADDRESS_SIZE, 0, 0, 0);
+  const oaBits = cfg.oaBits;
+  let level = cfg.startLevel;
+  // Low BADDR bits below the root table size are ignored (QEMU masks them). Floor-divide rather
+  // than `%`: a float modulo is a runtime call in V8.
+  const align = cfg.rootAlign;
+  let table = Math.floor(rootPaddr / align) * align;
+  // The root may be up to 16 concatenated tables: its index takes the IPA bits above the start
+  // level's top bit too (a 40-bit IPA at L1 uses IPA[39:30], so bit 39 picks the root page).
+  let index = levelIndexRaw(ipa, level) & (cfg.rootEntries - 1);
+  let descPa = 0;
+  let lo = 0;
+  let hi = 0;
+  for (;;) {
+    descPa = table + index * 8;
+    lo = mem.read32(descPa) >>> 0;
+    hi = mem.read32(descPa + 4) >>> 0;
+    if (descIsValidTableOrPage(lo)) {
+      // Table (L0-L2) or page (L3). Next-table and output addresses are checked against the
+      // OA size at the level of the descriptor that holds them.
+      if (descOaExceeds(hi, oaBits)) return walkFault(out, FAULT_ADDRESS_SIZE, level, lo, hi);
+      if (level === 3) break;
+      table = descTableAddress(lo, hi);
+      level++;
+      index = levelIndex(ipa, level);
+      continue;
+    }
+    // bit 0 clear: invalid. bits 01: a block, which exists only at L1/L2 with a 4 KB granule
+    // (L0 needs DS); at L0 or L3 it is a reserved encoding and faults as invalid.
+    if (!descValid(lo) || level === 3 || level === 0) return walkFault(out, FAULT_TRANSLATION, level, lo, hi);
+    if (descOaExceeds(hi, oaBits)) return walkFault(out, FAULT_ADDRESS_SIZE, level, lo, hi);
+    break;
+  }
+
+  // Leaf. Hardware updates are computed first but written only if the access is then allowed
+  // (QEMU writes the updated descriptor after the permission check).
+  let newLo = lo;
+  if (!descAf(lo)) {
+    if (!cfg.ha) return walkFault(out, FAULT_ACCESS_FLAG, level, lo, hi);
+    newLo = descLoWithAf(newLo);
+  }
+  const kind = access & 3;
+  if (cfg.hd && kind === ACCESS_WRITE && descDbm(hi)) newLo = descLoWithWrite(newLo);
+
+  const s2ap = descS2ap(newLo);
+  let allowed: boolean;
+  if (kind === ACCESS_READ) {
+    allowed = (s2ap & 1) !== 0;
+  } else if (kind === ACCESS_WRITE) {
+    allowed = (s2ap & 2) !== 0;
+  } else {
+    const xn = descXn(hi);
+    if (cfg.xnx) {
+      // FEAT_XNX: 00 both ELs, 01 EL0 only ("PXN"), 10 neither, 11 EL1 only ("UXN").
+      const el0 = (access & ACCESS_EL0) !== 0;
+      allowed = xn === 0 || (xn === 1 && el0) || (xn === 3 && !el0);
+    } else {
+      // Only bit 54 counts; with an AArch64 EL2 execution does not require read permission.
+      allowed = (xn & 2) === 0;
+    }
+  }
+  if (!allowed) return walkFault(out, FAULT_PERMISSION, level, lo, hi);
+
+  if (newLo !== lo) {
+    // Single-threaded model of the hardware's atomic update: no compare-and-swap needed.
+    (mem as PhysMemory).write32(descPa, newLo);
+    lo = newLo;
+  }
+  out[0] = descOutputAddress(lo, hi, level) + levelOffset(ipa, level);
+  out[1] = level;
+  out[2] = lo;
+  out[3] = hi;
+  return 0;
+}
+
+/** Record the faulting level and descriptor in `out` and return the packed fault. */
+function walkFault(out: Float64Array, kind: number, level: number, lo: number, hi: number): number {
+  out[1] = level;
+  out[2] = lo;
+  out[3] = hi;
+  return (kind << 8) | level;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readable wrapper
+
+export interface Stage2Regs {
+  readonly vtcr: number | bigint;
+  readonly vttbr: Vttbr;
+}
+
+export interface WalkOptions {
+  /** Hardware access-flag update; overrides VTCR.HA when given. */
+  readonly ha?: boolean;
+  /** Hardware dirty-state update through DBM; overrides VTCR.HD when given. */
+  readonly hd?: boolean;
+  /** FEAT_XNX implemented (two-bit XN with per-EL meaning). Default false. */
+  readonly xnx?: boolean;
+  /** Exception level the access comes from; matters only with xnx. Default 1. */
+  readonly el?: 0 | 1;
+  /** The CPU's PARange (encoding 0..6 or bits). Default 48 bits. */
+  readonly parange?: number;
+}
+
+export interface WalkSuccess {
+  readonly ok: true;
+  readonly pa: number;
+  readonly level: number;
+  readonly memAttr: number;
+  readonly sh: number;
+  readonly s2ap: number;
+  readonly xn: number;
+  readonly swType: number;
+}
+
+export interface WalkFault {
+  readonly ok: false;
+  readonly fault: FaultKind;
+  readonly level: number;
+  readonly fsc: number;
+  readonly ipa: number;
+  /** HPFAR_EL2 as hardware would fill it: FIPA[43:4] = IPA[47:12]. */
+  readonly hpfar: number;
+  readonly esrIss: { readonly dfsc: number; readonly wnr: 0 | 1 };
+}
+
+export type WalkResult = WalkSuccess | WalkFault;
+
+/**
+ * Translate one IPA through the stage-2 tables in `mem` as the hardware would.
+ * `mem` needs `write32` only when HA/HD are on and a descriptor must be updated.
+ */
+export function walkStage2(
+  mem: PhysReader | PhysMemory,
+  regs: Stage2Regs,
+  ipa: number,
+  access: AccessType,
+  opts: WalkOptions = {},
+): WalkResult {
+  if (!Number.isSafeInteger(ipa) || ipa < 0) {
+    throw new RangeError(`walkStage2: IPA must be a non-negative integer below 2^53, got ${ipa}`);
+  }
+  const code = ACCESS_CODE[access];
+  if (code === undefined) throw new RangeError(`walkStage2: unknown access "${String(access)}"`);
+  const base = decodeVtcr(regs.vtcr, opts.parange, opts.xnx === undefined ? {} : { xnx: opts.xnx });
+  const cfg: DecodedVtcr = { ...base, ha: opts.ha ?? base.ha, hd: opts.hd ?? base.hd };
+  if ((cfg.ha || cfg.hd) && typeof (mem as Partial<PhysMemory>).write32 !== "function") {
+    throw new TypeError("walkStage2: hardware AF/dirty update (ha/hd) needs mem.write32");
+  }
+  const root = decodeVttbr(regs.vttbr).baddr;
+  const out = new Float64Array(4);
+  const r = walkStage2Raw(mem, cfg, root, ipa, code | (opts.el === 0 ? ACCESS_EL0 : 0), out);
+  if (r === 0) {
+    const lo = out[2] as number;
+    const hi = out[3] as number;
+    return {
+      ok: true,
+      pa: out[0] as number,
+      level: out[1] as number,
+      memAttr: descMemAttr(lo),
+      sh: descSh(lo),
+      s2ap: descS2ap(lo),
+      xn: descXn(hi),
+      swType: descType(hi),
+    };
+  }
+  const kind = r >>> 8;
+  const level = r & 0xff;
+  const fsc = fscFor(kind, level);
+  return {
+    ok: false,
+    fault: faultKindName(kind),
+    level,
+    fsc,
+    ipa,
+    hpfar: hpfarFor(ipa),
+    esrIss: { dfsc: fsc, wnr: code === ACCESS_WRITE ? 1 : 0 },
+  };
+}
