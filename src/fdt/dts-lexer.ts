@@ -129,7 +129,8 @@ class Scanner {
     readonly text: string,
     file: string,
   ) {
-    this.st = { pos: 0, line: 1, col: 1, file };
+    // A UTF-8 byte-order mark written by some editors is not part of the source.
+    this.st = { pos: text.startsWith("\uFEFF") ? 1 : 0, line: 1, col: 1, file };
   }
   save(): ScanState {
     return { ...this.st };

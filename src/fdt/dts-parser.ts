@@ -212,6 +212,7 @@ class Parser {
         this.parseMemreserve(t);
       } else if (this.isPunct(t, "/")) {
         this.lx.next("default");
+        if (!seenRoot) this.root.loc = t.loc;
         addLabels(this.root.labels, labels);
         this.parseBody(this.root, 0);
         seenRoot = true;

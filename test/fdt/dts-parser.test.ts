@@ -71,6 +71,11 @@ describe("parseDts: structure", () => {
     const n = findNode(t, "/n")!;
     expect(n.loc).toEqual({ file: "loc.dts", line: 3, column: 2 });
     expect(n.props[0]?.loc).toEqual({ file: "loc.dts", line: 8, column: 7 });
+    expect(t.root.loc).toEqual({ file: "loc.dts", line: 2, column: 1 });
+  });
+
+  it("ignores a UTF-8 byte-order mark", () => {
+    expect(parseDts(`\uFEFF${V1}/ { a; };`).root.props[0]?.name).toBe("a");
   });
 
   it("merges a node written twice: later values replace in place, new ones are appended", () => {
