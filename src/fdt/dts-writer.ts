@@ -13,10 +13,10 @@ const isPrint = (c: number): boolean => c >= 0x20 && c <= 0x7e;
 /** Control characters dtc still accepts inside a string (they have C escapes). */
 const STRING_CONTROLS = new Set([7, 8, 9, 10, 11, 12, 13]);
 
-type Form = "empty" | "string" | "cells" | "bytes";
+export type ValueForm = "empty" | "string" | "cells" | "bytes";
 
 /** dtc's guess_value_type for a property without type information. */
-export function guessForm(v: Uint8Array): Form {
+export function guessForm(v: Uint8Array): ValueForm {
   if (v.length === 0) return "empty";
   let notString = 0;
   let nuls = 0;

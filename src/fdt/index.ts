@@ -10,6 +10,7 @@ import type { FdtTree } from "./tree.js";
 export { decodeDtb, encodeDtb, FDT_MAGIC } from "./dtb.js";
 export type { ParseDtsOptions } from "./dts-parser.js";
 export { parseDts } from "./dts-parser.js";
+export type { ValueForm } from "./dts-writer.js";
 export { formatValue, guessForm, printDts } from "./dts-writer.js";
 export * from "./tree.js";
 
