@@ -15,6 +15,9 @@ export interface BenchCase {
   readonly target?: { readonly maxRatio?: number; readonly minOpsPerSec?: number };
   /** Measured by tinybench: one call does `ops` ops. */
   readonly fn?: () => unknown;
+  /** Untimed set-up before / clean-up after each call of fn. */
+  readonly before?: () => void;
+  readonly after?: () => void;
   /** Measured by the case itself (multi-threaded cases). */
   readonly run?: () => Promise<{ meanNs: number; p99Ns: number }>;
 }
@@ -52,9 +55,17 @@ export async function runSuite(suite: BenchSuite, opts: RunOptions): Promise<Ben
     if (c.fn) {
       const fn = c.fn;
       const bench = new Bench({ time: opts.timeMs, warmupTime: Math.min(200, opts.timeMs / 2) });
-      bench.add(c.name, () => {
-        fn();
-      });
+      const hooks = {
+        ...(c.before ? { beforeEach: c.before } : {}),
+        ...(c.after ? { afterEach: c.after } : {}),
+      };
+      bench.add(
+        c.name,
+        () => {
+          fn();
+        },
+        hooks,
+      );
       await bench.run();
       const r = bench.tasks[0]!.result;
       if (r.state !== "completed") throw new Error(`bench ${suite.name}/${c.name}: ${r.state}`);

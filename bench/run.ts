@@ -6,9 +6,11 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { allocSuite } from "./alloc.js";
 import { type BenchResult, type BenchSuite, formatTable, runSuite } from "./lib.js";
+import { mapSuite } from "./map.js";
 import { refcountSuite } from "./refcount.js";
+import { translateSuite } from "./translate.js";
 
-export const SUITES: readonly BenchSuite[] = [refcountSuite, allocSuite];
+export const SUITES: readonly BenchSuite[] = [refcountSuite, allocSuite, translateSuite, mapSuite];
 
 export async function runBenchmarks(
   names: readonly string[],

@@ -5,6 +5,8 @@
 
 export * from "./descriptor.js";
 export * from "./fault.js";
+export * from "./p2m.js";
 export * from "./types.js";
+export * from "./vcpu.js";
 export * from "./vtcr.js";
 export * from "./walker.js";

@@ -2,8 +2,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { descriptorHex } from "../../src/p2m/descriptor.js";
-import { p2m_map_foreign_rw, p2m_ram_ro, p2m_ram_rw, walkStage2 } from "../../src/p2m/index.js";
-import { INVALID_MFN, P2m } from "../../src/p2m/p2m.js";
+import {
+  INVALID_MFN,
+  P2m,
+  p2m_map_foreign_rw,
+  p2m_ram_ro,
+  p2m_ram_rw,
+  walkStage2,
+} from "../../src/p2m/index.js";
+
 import { Machine } from "../../src/pagealloc/index.js";
 
 /** Tables live in the low bank; the high bank gives mapped frames real page_info for refcounts. */
