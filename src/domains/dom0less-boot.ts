@@ -1,0 +1,245 @@
+/**
+ * bootDom0less(): what Xen does with a host device tree, in Xen's two phases.
+ * 1. The early FDT scan (src/dom0less: process_shm_node and friends) builds the bank table or
+ *    panics with "Early FDT parsing failed".
+ * 2. Domain construction, in Xen's order: Dom0 first when present, then the /chosen xen,domain
+ *    nodes in DT order; in each domain its RAM, then its shm nodes in child order (process_shm).
+ *    Any error panics with "Could not set up domain <name> (rc = <rc>)".
+ * A failed boot leaves nothing behind: the machine it built is dropped (Xen would have panicked),
+ * and the report describes how far it got.
+ */
+import { formatDomain, isSshmError, SshmError } from "../common/index.js";
+import {
+  type DomainSpec,
+  describeHost,
+  type HostDescription,
+  lintStaticShm,
+  parseStaticShm,
+  type ShmParseResult,
+} from "../dom0less/index.js";
+import { type FdtTree, findNode, getProp, loadDeviceTree, propString } from "../fdt/index.js";
+import type { PhysRange } from "../pagealloc/index.js";
+import type { Domain } from "./domain.js";
+import { Hypervisor } from "./hypervisor.js";
+import type { BootReport, ReportWarning } from "./report.js";
+import { StaticShmBuilder, XenCrash } from "./static-shm.js";
+import { System } from "./system.js";
+
+export interface BootOptions {
+  /** File name for messages (default "<host dt>"). */
+  readonly file?: string;
+  /** CONFIG_STATIC_SHM (default true). */
+  readonly staticShm?: boolean;
+  /** IPA size of the p2m (default 40). */
+  readonly ipaBits?: number;
+  /** Drop 1 GiB foreign blocks' references at teardown (Xen leaks them, bug B4). */
+  readonly fixL1ForeignLeak?: boolean;
+  /** Dom0's memory when /chosen's xen,xen-bootargs has no dom0_mem= (default 512 MiB). */
+  readonly dom0MemDefault?: number;
+}
+
+export interface BootResult {
+  readonly report: BootReport;
+  /** The running system, when Xen would have booted. */
+  readonly system: System | null;
+}
+
+/** Boot a host device tree (DTS text, DTB bytes or a parsed tree). */
+export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOptions = {}): BootResult {
+  const file =
+    opts.file ?? (typeof input === "object" && "root" in input ? (input.source ?? "<host dt>") : "<host dt>");
+  const tree = typeof input === "object" && "root" in input ? input : loadDeviceTree(input, file);
+  const parse = parseStaticShm(tree, { staticShm: opts.staticShm ?? true });
+  let host: HostDescription | undefined;
+  let warnings: ReportWarning[] = [];
+  try {
+    host = describeHost(tree);
+    warnings = lintStaticShm(host, parse).map((w) => ({ ...w }));
+  } catch (e) {
+    if (!isSshmError(e) || parse.ok) throw e;
+  }
+  if (!parse.ok || !host) {
+    const err = parse.error;
+    return {
+      report: emptyReport(file, {
+        verdict: "rejected",
+        phase: "parse",
+        log: parse.log,
+        panic: err?.panic ?? null,
+        failedNode: err ? withLoc(tree, err.node, parse) : null,
+        warnings,
+      }),
+      system: null,
+    };
+  }
+  return buildSystem(tree, host, parse, warnings, file, opts);
+}
+
+function withLoc(tree: FdtTree, path: string, parse: ShmParseResult): string {
+  const n = parse.nodes.find((x) => x.path === path);
+  const loc = n?.loc ?? findNode(tree, path)?.loc;
+  return loc ? `${path} (${loc.file}:${loc.line}:${loc.column})` : path;
+}
+
+function emptyReport(
+  source: string,
+  r: {
+    verdict: BootReport["verdict"];
+    phase: BootReport["phase"];
+    log: string[];
+    panic: string | null;
+    failedNode: string | null;
+    warnings: ReportWarning[];
+  },
+): BootReport {
+  return { source, kind: "dom0less", ...r, domains: [], regions: [], guestDts: [], xenstore: [] };
+}
+
+/** dom0_mem=<size>[,max:<size>] from /chosen xen,xen-bootargs, in bytes. */
+export function dom0MemFromBootargs(tree: FdtTree): number | undefined {
+  const chosen = findNode(tree, "/chosen");
+  const p = chosen && getProp(chosen, "xen,xen-bootargs");
+  const args = p && propString(p);
+  const m = args?.match(/(?:^|\s)dom0_mem=([0-9]+)([kKmMgGtT]?)/);
+  if (!m) return undefined;
+  const mult = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[
+    m[2]!.toLowerCase() as "" | "k" | "m" | "g" | "t"
+  ];
+  return Number(m[1]) * mult;
+}
+
+function buildSystem(
+  tree: FdtTree,
+  host: HostDescription,
+  parse: ShmParseResult,
+  warnings: ReportWarning[],
+  file: string,
+  opts: BootOptions,
+): BootResult {
+  // Boot memory: everything the early boot reserves stays out of the heap.
+  const reserved: PhysRange[] = [
+    ...host.reserved.map((r) => ({ start: r.start, size: r.size })),
+    ...host.modules
+      .filter((m) => !parse.droppedModules.some((d) => d.path === m.path))
+      .map((m) => ({ start: m.start, size: m.size })),
+    ...parse.banks.filter((b) => b.start !== null).map((b) => ({ start: b.start!, size: b.size })),
+  ];
+  // With xen,static-heap, only those ranges feed the heap: everything else is reserved.
+  const staticHeap = host.reserved.filter((r) => r.kind === "static-heap");
+  const hv = new Hypervisor(
+    host.ramBanks.map((b) => ({ base: b.start, size: b.size })),
+    {
+      reserved: staticHeap.length > 0 ? subtract(host.ramBanks, staticHeap) : reserved,
+      ...(opts.ipaBits === undefined ? {} : { ipaBits: opts.ipaBits }),
+      ...(opts.fixL1ForeignLeak === undefined ? {} : { fixL1ForeignLeak: opts.fixL1ForeignLeak }),
+    },
+  );
+  hv.log.push(...parse.log, ...parse.bootLog);
+  // init_staticmem_pages / init_sharedmem_pages: static ranges become free|static pages.
+  const ram = hv.machine.ram;
+  const staticRanges = [
+    ...host.reserved.filter((r) => r.kind === "static-mem").map((r) => ({ start: r.start, size: r.size })),
+    ...parse.banks.filter((b) => b.start !== null).map((b) => ({ start: b.start!, size: b.size })),
+  ];
+  for (const r of staticRanges) {
+    // Frames outside RAM have no page_info in sshm; Xen would scribble beyond its frame table.
+    for (let m = r.start / 4096; m < (r.start + r.size) / 4096; m++)
+      if (ram.mfnValid(m)) hv.machine.alloc.unprepare_staticmem_pages(m, 1);
+  }
+
+  const builder = new StaticShmBuilder(hv, parse.banks);
+  const system = new System({ hv, kind: "dom0less", source: file, regions: builder.regions, warnings });
+  const order: { spec: DomainSpec; domid: number }[] = [];
+  if (host.dom0) order.push({ spec: host.dom0, domid: 0 });
+  let nextId = 1;
+  for (const d of host.domUs) order.push({ spec: d, domid: nextId++ });
+
+  const fail = (verdict: "rejected" | "crash", panic: string, node: string | null): BootResult => {
+    hv.log.push(panic);
+    warnings.push(...builder.warnings);
+    return { report: system.report({ verdict, phase: "build", panic, failedNode: node }), system: null };
+  };
+
+  for (const { spec, domid } of order) {
+    const panicLine = (rc: number) =>
+      spec.isDom0
+        ? `Could not set up d0 guest OS (rc = ${rc})`
+        : `Could not set up domain ${spec.name} (rc = ${rc})`;
+    const memBytes = spec.isDom0
+      ? (dom0MemFromBootargs(tree) ?? opts.dom0MemDefault ?? 512 * 2 ** 20)
+      : (spec.memoryKiB ?? 0) * 1024;
+    const d = hv.createDomain({
+      domid,
+      name: spec.name,
+      maxPages: Math.floor(memBytes / 4096),
+      directMap: spec.directMap,
+      source: spec.path,
+    });
+    const left = allocateRam(hv, d, spec, memBytes);
+    if (left > 0)
+      return fail(
+        "rejected",
+        `Failed to allocate requested domain memory. ${left / 1024}KB unallocated. Fix the VMs configurations.`,
+        spec.path,
+      );
+    const nodes = parse.nodes.filter((n) => n.mappedBy === spec.path);
+    let rc: number;
+    try {
+      rc = builder.process_shm(d, nodes, parse.banks);
+    } catch (e) {
+      if (e instanceof XenCrash) return fail("crash", e.message, spec.path);
+      throw e;
+    }
+    if (rc) return fail("rejected", panicLine(rc), spec.path);
+  }
+  warnings.push(...builder.warnings);
+  for (const r of builder.regions.values()) {
+    if (r.owner === undefined)
+      warnings.push({
+        code: "B5",
+        node: r.source,
+        message: `region "${r.id}" has no owner after boot: its pages hold no references, borrowers map them anyway, and destroying a borrower underflows the page counts`,
+      });
+  }
+  return { report: system.report(), system };
+}
+
+/** RAM of a domain as Xen allocates it (heap, or static memory, direct-mapped or not). */
+function allocateRam(hv: Hypervisor, d: Domain, spec: DomainSpec, memBytes: number): number {
+  if (spec.staticMem.length > 0) {
+    let g = 0x4000_0000;
+    for (const b of spec.staticMem) {
+      const rc = hv.machine.alloc.acquire_domstatic_pages(d.pages, b.start / 4096, b.size / 4096);
+      if (rc)
+        throw new SshmError(
+          "ESTATIC_MEM",
+          `${formatDomain(d.domid)}: failed to acquire static memory ${b.start.toString(16)}: ${rc}`,
+        );
+      const gbase = spec.directMap ? b.start : g;
+      d.p2m.guest_physmap_add_pages(gbase / 4096, b.start / 4096, b.size / 4096);
+      d.ram.push({ gstart: gbase, size: b.size, hstart: b.start });
+      g += b.size;
+    }
+    return 0;
+  }
+  return spec.directMap ? hv.allocateRam11(d, memBytes) : hv.allocateGuestRam(d, memBytes);
+}
+
+/** RAM banks minus the given ranges. */
+function subtract(
+  banks: readonly { start: number; size: number }[],
+  keep: readonly { start: number; size: number }[],
+): PhysRange[] {
+  const out: PhysRange[] = [];
+  for (const b of banks) {
+    let s = b.start;
+    const e = b.start + b.size;
+    for (const k of [...keep].sort((x, y) => x.start - y.start)) {
+      if (k.start + k.size <= s || k.start >= e) continue;
+      if (k.start > s) out.push({ start: s, size: k.start - s });
+      s = Math.max(s, k.start + k.size);
+    }
+    if (s < e) out.push({ start: s, size: e - s });
+  }
+  return out;
+}

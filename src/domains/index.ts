@@ -1,0 +1,8 @@
+/** Domains and the static-shm hypervisor: dom0less boot, xl create/destroy, reports. */
+export * from "./dom0less-boot.js";
+export * from "./domain.js";
+export * from "./hypervisor.js";
+export * from "./region.js";
+export * from "./report.js";
+export * from "./static-shm.js";
+export * from "./system.js";

@@ -1,0 +1,91 @@
+/**
+ * The boot report: what Xen would do with a configuration (verdict, phase, log, panic), and the
+ * system it builds (domains with their RAM and shm mappings, regions with owners, borrowers and
+ * page reference counts), plus sshm's warnings for what Xen accepts but is almost surely a mistake.
+ * Plain data: it serialises to the JSON the CLI prints.
+ */
+export type Verdict = "accepted" | "rejected" | "crash";
+
+export interface MappingReport {
+  /** Guest range. */
+  readonly gstart: number;
+  readonly size: number;
+  /** Host range it maps to. */
+  readonly hstart: number;
+  readonly kind: "ram" | "shm";
+  readonly id?: string;
+  readonly role?: "owner" | "borrower" | "dom_io-borrower";
+  /** p2m type name of the entries (p2m_ram_rw, p2m_map_foreign_rw). */
+  readonly p2mType: string;
+  /** Entries by size, e.g. "2x2M + 3x4K" (the block sizes Xen chose). */
+  readonly blocks: string;
+  readonly offset?: number;
+  readonly source?: string;
+}
+
+export interface DomainReport {
+  readonly domid: number;
+  readonly name: string;
+  readonly vmid: number;
+  readonly state: "running" | "dying" | "destroyed";
+  readonly directMap: boolean;
+  readonly totPages: number;
+  readonly maxPages: number;
+  readonly mappings: MappingReport[];
+  readonly source: string;
+}
+
+export interface RefcountRun {
+  /** First host frame of the run. */
+  readonly mfn: number;
+  readonly pages: number;
+  readonly count: number;
+}
+
+export interface RegionReport {
+  readonly id: string;
+  readonly form: "host" | "heap";
+  /** Host address for the host form, null for the heap form (see chunks). */
+  readonly host: number | null;
+  readonly chunks: { start: number; size: number }[];
+  readonly size: number;
+  /** "dom_io", a domain name, or null when nobody owns the pages (bug B5). */
+  readonly owner: string | null;
+  readonly borrowers: { domain: string; gaddr: number; offset: number }[];
+  /** Xen's nr_shm_borrowers (DT) or live borrowers (xl). */
+  readonly nrBorrowers: number;
+  /** Reference count of every page, run-length encoded. */
+  readonly refcounts: RefcountRun[];
+  readonly source: string;
+}
+
+export interface ReportWarning {
+  readonly code: string;
+  /** Node path or file position the warning is about. */
+  readonly node: string;
+  readonly message: string;
+}
+
+export interface GuestDtReport {
+  readonly domain: string;
+  readonly dts: string;
+}
+
+export interface BootReport {
+  readonly source: string;
+  readonly kind: "dom0less" | "xl";
+  readonly verdict: Verdict;
+  /** Where it stopped: Xen's FDT parse, or domain construction. null when accepted. */
+  readonly phase: "parse" | "build" | null;
+  /** What Xen prints about static shared memory, up to and including the panic line. */
+  readonly log: string[];
+  readonly panic: string | null;
+  /** Node (with file position when known) where Xen stopped. */
+  readonly failedNode: string | null;
+  readonly domains: DomainReport[];
+  readonly regions: RegionReport[];
+  readonly warnings: ReportWarning[];
+  readonly guestDts: GuestDtReport[];
+  /** xenstore-ls -f of the toolstack's records (xl). */
+  readonly xenstore: string[];
+}
