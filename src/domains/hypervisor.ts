@@ -177,7 +177,7 @@ export class Hypervisor {
    */
   destroyDomain(domid: DomId): void {
     const d = this.doms.get(domid);
-    if (!d || d.state !== "running")
+    if (d?.state !== "running")
       throw new SshmError(
         "ENODOM",
         `no running domain with id ${domid}${d ? ` (${d.name} is ${d.state})` : ""}`,
