@@ -6,3 +6,4 @@ export * from "./region.js";
 export * from "./report.js";
 export * from "./static-shm.js";
 export * from "./system.js";
+export * from "./xl-host.js";

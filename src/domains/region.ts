@@ -14,7 +14,7 @@ export interface RegionRecord {
   readonly id: string;
   readonly size: number;
   /** "host": static host range given by the user; "heap": allocated from the Xen heap at build. */
-  readonly form: "host" | "heap";
+  readonly form: "host" | "heap" | "owner-ram";
   /** Host chunks backing the region (one for the host form; power-of-two chunks for the heap form). */
   readonly chunks: RegionChunk[];
   /** Xen's nr_shm_borrowers (DT) or live borrowers (xl). */

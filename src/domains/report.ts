@@ -44,7 +44,7 @@ export interface RefcountRun {
 
 export interface RegionReport {
   readonly id: string;
-  readonly form: "host" | "heap";
+  readonly form: "host" | "heap" | "owner-ram";
   /** Host address for the host form, null for the heap form (see chunks). */
   readonly host: number | null;
   readonly chunks: { start: number; size: number }[];
