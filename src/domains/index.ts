@@ -4,6 +4,7 @@ export * from "./domain.js";
 export * from "./hypervisor.js";
 export * from "./region.js";
 export * from "./report.js";
+export * from "./sim-adapter.js";
 export * from "./static-shm.js";
 export * from "./system.js";
 export * from "./xl-host.js";
