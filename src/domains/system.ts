@@ -6,6 +6,8 @@
 
 import { fmtPaddr } from "../common/format.js";
 import { DOMID_IO, type DomId, SshmError } from "../common/index.js";
+import type { FdtTree } from "../fdt/index.js";
+import { guestDtToDts, makeDomUDt, makeHwdomDt } from "../guestdt/index.js";
 import { INVALID_MFN, p2mTypeName } from "../p2m/index.js";
 import type { Domain } from "./domain.js";
 import type { Hypervisor } from "./hypervisor.js";
@@ -35,8 +37,8 @@ export class System {
   readonly source: string;
   readonly regions: Map<string, RegionRecord>;
   readonly warnings: ReportWarning[];
-  /** How each guest's device tree is rendered (set by the front-end). */
-  guestDtsOf: (s: System) => GuestDtReport[] = () => [];
+  /** The host DT (dom0less), from which the hardware domain's DT is derived. */
+  hostTree: FdtTree | undefined;
   /** xenstore-ls -f lines (xl). */
   xenstoreOf: () => string[] = () => [];
 
@@ -101,9 +103,20 @@ export class System {
       domains: this.hv.domains.map((d) => this.domainReport(d)),
       regions: [...this.regions.values()].map((r) => this.regionReport(r)),
       warnings: [...this.warnings],
-      guestDts: status.verdict === "accepted" ? this.guestDtsOf(this) : [],
+      guestDts: status.verdict === "accepted" ? this.guestDts() : [],
       xenstore: this.xenstoreOf(),
     };
+  }
+
+  /** What Xen writes into each running guest's device tree for memory and static shm. */
+  guestDts(): GuestDtReport[] {
+    return this.hv.domains
+      .filter((d) => d.state === "running")
+      .map((d) => {
+        const input = { ramBanks: d.ramBanks(), shm: d.guestShm };
+        const tree = d.domid === 0 && this.hostTree ? makeHwdomDt(this.hostTree, input) : makeDomUDt(input);
+        return { domain: d.name, dts: guestDtToDts(tree) };
+      });
   }
 
   private domainReport(d: Domain): DomainReport {

@@ -340,3 +340,19 @@ describe("build-phase vectors (reference §10.1)", () => {
     expect(r.failedNode).toMatch(/^\/chosen\/domU1\/shm0 \(host\.dts:\d+:\d+\)$/);
   });
 });
+
+describe("guest device trees", () => {
+  it("DT-4: each domU's /memory lists RAM then every shm region, /reserved-memory has one xen-shmem node per shm node", () => {
+    const { report } = boot(BOOTING);
+    const u2 = report.guestDts.find((g) => g.domain === "domU2")!.dts;
+    expect(u2).toContain(
+      "reg = <0x00 0x40000000 0x00 0x4000000 0x00 0x70000000 0x00 0x20000000 0x00 0x90000000 0x00 0x20000000>;",
+    );
+    expect(u2).toMatch(
+      /xen-shmem@70000000 \{\n\t+compatible = "xen,shared-memory-v1";\n\t+reg = <0x00 0x70000000 0x00 0x20000000>;\n\t+xen,id = "my-shared-mem-1";\n\t+xen,offset = <0x00 0x00>;/,
+    );
+    const dom0 = report.guestDts.find((g) => g.domain === "Dom0")!.dts;
+    expect(dom0).toContain("xen-shmem@10000000");
+    expect(dom0).not.toContain("xen,domain-shared-memory-v1"); // config nodes are not passed to Dom0
+  });
+});

@@ -172,3 +172,15 @@ describe("xl static_shm (seed 000, FORK19 semantics)", () => {
     );
   });
 });
+
+describe("xl guest device trees", () => {
+  it("a borrower's xen,offset carries its real offset", () => {
+    const h = new XlHost();
+    h.createDomain(OWNER, "own.cfg");
+    h.createDomain(B1, "b1.cfg");
+    const dts = h.report().guestDts.find((g) => g.domain === "b1")!.dts;
+    expect(dts).toMatch(
+      /xen-shmem@60000000 \{[^}]*reg = <0x00 0x60000000 0x00 0xf0000>;[^}]*xen,id = "A";[^}]*xen,offset = <0x00 0x10000>;/,
+    );
+  });
+});
