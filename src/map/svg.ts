@@ -297,7 +297,10 @@ export function drawSvg(dr: Drawing, opts: SvgOptions = {}): string {
   body.push(
     `<g class="verdict-badge" data-verdict="${map.verdict}"><rect x="${PAD}" y="${PAD}" width="100" height="22" rx="11" fill="${v.colour}"/><text class="verdict" x="${PAD + 50}" y="${PAD + 11}">${v.text}</text></g>`,
   );
-  body.push(`<text class="title" x="${PAD + 112}" y="${PAD + 18}">${esc(map.title)}</text>`);
+  // Cut to the picture width; the full title stays in the document <title> and aria-label.
+  body.push(
+    `<text class="title" x="${PAD + 112}" y="${PAD + 18}">${esc(clipText(map.title, width - 2 * PAD - 112, 21))}</text>`,
+  );
   const nShm = colours.size;
   const summary = `${map.domains.length} domain${map.domains.length === 1 ? "" : "s"} · ${nShm} shared-memory region${nShm === 1 ? "" : "s"} · ${issues.length} warning${issues.length === 1 ? "" : "s"}`;
   const sy = PAD + 40;
