@@ -1,0 +1,215 @@
+/**
+ * The commands behind `sshm check|boot|map|simulate|bench`, as functions: the CLI (main.ts) parses
+ * arguments into these options, and `npm start` (src/main.ts) calls the same functions on the
+ * built-in examples. Each returns its exit status with what it produced; input errors are thrown as
+ * SshmError (exit 1) and usage errors as UsageError (exit 64) for the caller to print.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isSshmError } from "../common/index.js";
+import { type BootReport, toSimSystem } from "../domains/index.js";
+import { encodeDtb, parseDts } from "../fdt/index.js";
+import type { MemoryMap } from "../map/index.js";
+import type { Scenario, ScenarioKind, SimResult } from "../sim/types.js";
+import { guestDts } from "./guest-dts.js";
+import { destroyDomains, type Loaded, loadSystem, UsageError } from "./input.js";
+import { toMemoryMap } from "./map-model.js";
+import { bootText, checkJson, checkText, summaryLine, verdictExitCode } from "./report-text.js";
+import type { Style } from "./text.js";
+
+/** Where a command writes; `style` colours stdout text (plain unless stdout is a colour TTY). */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  style: Style;
+}
+
+export function printLines(io: Io, lines: readonly string[]): void {
+  io.out(`${lines.join("\n")}\n`);
+}
+
+function printJson(io: Io, value: unknown): void {
+  io.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+// ---- check ----
+
+export interface CheckOptions {
+  json?: boolean;
+}
+
+export interface CommandResult {
+  code: number;
+  report: BootReport;
+}
+
+export function checkCommand(files: readonly string[], opts: CheckOptions, io: Io): CommandResult {
+  const { report } = loadSystem(files);
+  if (opts.json) printJson(io, checkJson(report));
+  else printLines(io, checkText(report, io.style));
+  return { code: verdictExitCode(report), report };
+}
+
+// ---- boot ----
+
+export interface BootCmdOptions {
+  json?: boolean;
+  /** Domains to destroy after the boot, in order. */
+  destroy?: readonly string[];
+  /** Directory for each guest's DTB (<domain>.dtb). */
+  guestDtb?: string;
+}
+
+export interface BootResultCmd extends CommandResult {
+  loaded: Loaded;
+  /** Files written by --guest-dtb. */
+  written: string[];
+}
+
+export function bootCommand(files: readonly string[], opts: BootCmdOptions, io: Io): BootResultCmd {
+  const loaded = loadSystem(files);
+  const destroy = opts.destroy ?? [];
+  let report = loaded.report;
+  if (report.verdict === "accepted" && destroy.length > 0) {
+    try {
+      report = destroyDomains(loaded, destroy);
+    } catch (e) {
+      // Naming a domain that is not there is a mistake on the command line, not in the input.
+      if (isSshmError(e) && (e.code === "ENODOM" || e.code === "EXL_DOM0"))
+        throw new UsageError(`--destroy: ${e.message}`);
+      throw e;
+    }
+  }
+  report = { ...report, guestDts: guestDts(report, loaded.hostTree) };
+  const written: string[] = [];
+  if (opts.guestDtb !== undefined && report.verdict === "accepted") {
+    mkdirSync(opts.guestDtb, { recursive: true });
+    for (const g of report.guestDts) {
+      const file = join(opts.guestDtb, `${g.domain.replace(/[^A-Za-z0-9_.-]/g, "_")}.dtb`);
+      writeFileSync(file, encodeDtb(parseDts(g.dts, `${g.domain}.dts`)));
+      written.push(file);
+    }
+  }
+  if (opts.json) printJson(io, report);
+  else {
+    const lines = bootText(report, io.style, destroy);
+    if (written.length > 0) lines.push("", `wrote ${written.join(", ")}`);
+    printLines(io, lines);
+  }
+  if (opts.json && written.length > 0) io.err(`wrote ${written.join(", ")}\n`);
+  return { code: verdictExitCode(report), report, loaded, written };
+}
+
+// ---- map ----
+
+export interface MapCmdOptions {
+  output: string;
+}
+
+export interface MapResultCmd extends CommandResult {
+  map: MemoryMap;
+}
+
+/** Writes the picture even for a refused boot (it shows how far Xen got); exit 0 once written. */
+export async function mapCommand(
+  files: readonly string[],
+  opts: MapCmdOptions,
+  io: Io,
+): Promise<MapResultCmd> {
+  const loaded = loadSystem(files);
+  const map = toMemoryMap(loaded.report, loaded.layout);
+  const { writeMap } = await import("../map/index.js");
+  await writeMap(map, opts.output);
+  printLines(io, [`wrote ${opts.output}: ${summaryLine(loaded.report, io.style)}`]);
+  return { code: 0, report: loaded.report, map };
+}
+
+// ---- simulate ----
+
+export const SCENARIOS: readonly ScenarioKind[] = ["stream", "pingpong", "fanout", "many"];
+
+export interface SimulateCmdOptions {
+  scenario: ScenarioKind;
+  size: number;
+  durationMs?: number;
+  count?: number;
+  region?: string;
+  doorbell?: boolean;
+  json?: boolean;
+  /** Progress bar on stderr (default: the simulator's own choice, a TTY). */
+  progress?: boolean;
+}
+
+export interface SimulateResultCmd extends CommandResult {
+  result: SimResult | null;
+}
+
+export async function simulateCommand(
+  files: readonly string[],
+  opts: SimulateCmdOptions,
+  io: Io,
+): Promise<SimulateResultCmd> {
+  const loaded = loadSystem(files);
+  const report = loaded.report;
+  if (!loaded.system) {
+    // Nothing runs on a system Xen refuses: say why, as check would.
+    if (opts.json) printJson(io, { ...checkJson(report), result: null });
+    else printLines(io, checkText(report, io.style));
+    return { code: 1, report, result: null };
+  }
+  const sim = toSimSystem(loaded.system);
+  if (sim.regions.length === 0)
+    throw new UsageError("this system has no shared memory region to simulate traffic on");
+  if (opts.region !== undefined && !sim.regions.some((r) => r.id === opts.region))
+    throw new UsageError(
+      `--region: no region "${opts.region}" with live participants (have: ${sim.regions.map((r) => r.id).join(", ")})`,
+    );
+  const scenario: Scenario = {
+    kind: opts.scenario,
+    size: opts.size,
+    ...(opts.region === undefined ? {} : { region: opts.region }),
+    ...(opts.count === undefined ? {} : { count: opts.count }),
+    // A count alone means "this many messages"; otherwise run for the duration (default 2 s).
+    ...(opts.durationMs === undefined && opts.count !== undefined
+      ? {}
+      : { durationMs: opts.durationMs ?? 2000 }),
+    doorbell: opts.doorbell ?? true,
+  };
+  const { simulate, formatSimResult } = await import("../sim/index.js");
+  const result = await simulate(
+    sim,
+    scenario,
+    opts.progress === undefined ? {} : { progress: opts.progress },
+  );
+  if (opts.json) printJson(io, result);
+  else printLines(io, [summaryLine(report, io.style), "", formatSimResult(result).replace(/\n$/, "")]);
+  return { code: result.ok ? 0 : 1, report, result };
+}
+
+// ---- bench ----
+
+export interface BenchCmdOptions {
+  json?: string;
+  timeMs: number;
+}
+
+export async function benchCommand(
+  suites: readonly string[],
+  opts: BenchCmdOptions,
+  io: Io,
+): Promise<number> {
+  const { SUITES, runBenchmarks } = await import("../../bench/run.js");
+  const { formatTable } = await import("../../bench/lib.js");
+  const unknown = suites.filter((n) => !SUITES.some((s) => s.name === n));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `unknown bench suite ${unknown.join(", ")} (have: ${SUITES.map((s) => s.name).join(", ")})`,
+    );
+  const results = await runBenchmarks(suites, { timeMs: opts.timeMs, log: (s) => io.err(`${s}\n`) });
+  io.out(`${formatTable(results)}\n`);
+  if (opts.json !== undefined) {
+    writeFileSync(opts.json, `${JSON.stringify(results, null, 2)}\n`);
+    io.out(`\nwrote ${opts.json}\n`);
+  }
+  return 0;
+}

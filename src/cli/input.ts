@@ -1,0 +1,157 @@
+/**
+ * From the files on the command line to a booted (or refused) system. One host device tree
+ * (.dts/.dtb) is a dom0less boot; one or more xl configs (.cfg) are created in order on one xl host.
+ * Mixing the two, or giving two device trees, describes no single machine and is a usage error.
+ */
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+import { SshmError } from "../common/index.js";
+import { describeHost } from "../dom0less/index.js";
+import {
+  type BootReport,
+  bootDom0less,
+  createXlSystem,
+  type System,
+  type XlHost,
+  type XlHostOptions,
+} from "../domains/index.js";
+import { type FdtTree, loadDeviceTree } from "../fdt/index.js";
+
+/** Bad command-line usage: exit 64 with the command's usage line. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export type InputKind = "dt" | "xl";
+
+/**
+ * The xl host's RAM, passed explicitly (it is XlHost's default) so the map can draw the bank even
+ * when a create fails and no host object comes back.
+ */
+export const XL_HOST_RAM = [{ base: 0x4000_0000, size: 4 * 2 ** 30 }] as const;
+
+/** What the map draws besides the report: host RAM banks, reservations and boot modules. */
+export interface HostLayout {
+  ram: { start: number; size: number; source?: string }[];
+  reserved: { start: number; size: number; source: string }[];
+  modules: { start: number; size: number; label: string; source: string }[];
+}
+
+export interface Loaded {
+  kind: InputKind;
+  files: string[];
+  report: BootReport;
+  /** The running system when Xen accepted it (dom0less) or every create succeeded (xl). */
+  system: System | null;
+  xlHost: XlHost | null;
+  layout: HostLayout;
+  /** The parsed host device tree (dom0less), for the hardware domain's device tree. */
+  hostTree: FdtTree | null;
+}
+
+const KIND_BY_EXT: Record<string, InputKind> = { ".dts": "dt", ".dtb": "dt", ".cfg": "xl" };
+
+/** Which front-end the files call for; UsageError for unknown extensions, mixes and two DTs. */
+export function classify(files: readonly string[]): InputKind {
+  if (files.length === 0) throw new UsageError("missing FILE: give a host device tree or xl config files");
+  const kinds = files.map((f) => {
+    const k = KIND_BY_EXT[extname(f).toLowerCase()];
+    if (!k)
+      throw new UsageError(
+        `cannot tell what ${f} is from its extension: use .dts or .dtb (host device tree) or .cfg (xl config)`,
+      );
+    return k;
+  });
+  if (new Set(kinds).size > 1)
+    throw new UsageError(
+      "a host device tree and xl configs describe different systems: give either one .dts/.dtb or .cfg files",
+    );
+  if (kinds[0] === "dt" && files.length > 1)
+    throw new UsageError(`one host has one device tree, got ${files.length}: ${files.join(", ")}`);
+  return kinds[0]!;
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "is a directory",
+  ENOTDIR: "a path component is not a directory",
+};
+
+/** A file's bytes; an unreadable file is an SshmError naming it and the reason in plain words. */
+export function readInput(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    const why = ERRNO_TEXT[code] ?? (e instanceof Error ? e.message : String(e));
+    throw new SshmError("EREAD", `cannot read ${file}: ${why}`);
+  }
+}
+
+/** Boot (dom0less) or create (xl) what the files describe. Input syntax errors throw SshmError. */
+export function loadSystem(files: readonly string[]): Loaded {
+  const kind = classify(files);
+  if (kind === "dt") {
+    const file = files[0]!;
+    const bytes = readInput(file);
+    // .dts goes through as text so its positions are exact; loadDeviceTree sniffs the DTB magic.
+    const tree = loadDeviceTree(
+      extname(file).toLowerCase() === ".dts" ? bytes.toString("utf8") : bytes,
+      file,
+    );
+    const { report, system } = bootDom0less(tree, { file });
+    return { kind, files: [...files], report, system, xlHost: null, layout: dtLayout(tree), hostTree: tree };
+  }
+  const inputs = files.map((file) => ({ file, text: readInput(file).toString("utf8") }));
+  const opts: XlHostOptions = { ram: XL_HOST_RAM.map((b) => ({ ...b })) };
+  const { report, host } = createXlSystem(inputs, opts);
+  return {
+    kind,
+    files: [...files],
+    report,
+    system: host?.system ?? null,
+    xlHost: host,
+    layout: {
+      ram: XL_HOST_RAM.map((b) => ({ start: b.base, size: b.size, source: "xl host RAM" })),
+      reserved: [],
+      modules: [],
+    },
+    hostTree: null,
+  };
+}
+
+function dtLayout(tree: FdtTree): HostLayout {
+  try {
+    const h = describeHost(tree);
+    return {
+      ram: h.ramBanks.map((b) => ({ start: b.start, size: b.size })),
+      reserved: h.reserved.map((r) => ({ start: r.start, size: r.size, source: r.path })),
+      modules: h.modules.map((m) => ({
+        start: m.start,
+        size: m.size,
+        label: `${m.owner ? m.owner.slice(m.owner.lastIndexOf("/") + 1) : "Xen/Dom0"} ${m.kind}`,
+        source: m.path,
+      })),
+    };
+  } catch (e) {
+    // A tree too broken to describe still gets a picture of its domains' mappings.
+    if (e instanceof SshmError) return { ram: [], reserved: [], modules: [] };
+    throw e;
+  }
+}
+
+/**
+ * Destroy the named domains in order (`boot --destroy`), through the toolstack for xl so its
+ * xenstore records go too. An unknown name is an SshmError listing the domains there are.
+ */
+export function destroyDomains(loaded: Loaded, names: readonly string[]): BootReport {
+  if (names.length === 0) return loaded.report;
+  const system = loaded.system;
+  if (!system) return loaded.report;
+  for (const name of names) {
+    if (loaded.xlHost) loaded.xlHost.destroyDomain(name);
+    else system.destroy(name);
+  }
+  return loaded.xlHost ? loaded.xlHost.report() : system.report();
+}

@@ -1,0 +1,253 @@
+/**
+ * `sshm`: argument parsing and exit codes. 0 accepted, 1 rejected/crash or unreadable/invalid input,
+ * 2 accepted with warnings, 64 usage error (EX_USAGE of sysexits.h, what scripts expect for "you
+ * called me wrong"). The work itself is in commands.ts, shared with `npm start`.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { isSshmError } from "../common/index.js";
+import type { ScenarioKind } from "../sim/types.js";
+import {
+  benchCommand,
+  bootCommand,
+  checkCommand,
+  type Io,
+  mapCommand,
+  SCENARIOS,
+  simulateCommand,
+} from "./commands.js";
+import { UsageError } from "./input.js";
+import { styleFor } from "./text.js";
+import { parseCount, parseDuration, parseSize } from "./units.js";
+
+export const EXIT_USAGE = 64;
+
+/** Wrap a unit parser so a bad value becomes commander's "option '--x' argument 'y' is invalid". */
+function arg<T>(parse: (s: string) => T): (s: string) => T {
+  return (s) => {
+    try {
+      return parse(s);
+    } catch (e) {
+      throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+    }
+  };
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+const FILES_HELP = "host device tree (.dts/.dtb) or xl configs (.cfg, created in the order given)";
+
+function example(lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+}
+
+interface State {
+  code: number;
+  json: boolean;
+  /** The command being run, for the usage line printed with a usage error. */
+  cmd: Command | null;
+}
+
+function buildProgram(io: Io, state: State): Command {
+  const program = new Command("sshm")
+    .description(
+      "Check, boot, draw and exercise Xen on Arm static shared memory configurations before real hardware.",
+    )
+    .version("0.1.0")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError()
+    .addHelpText(
+      "after",
+      `\nExit status: 0 accepted, 1 rejected, crash or unreadable input, 2 accepted with warnings, 64 usage error.${example(
+        ["sshm check examples/dom0less/booting.dts", "sshm boot examples/xl/vm1.cfg examples/xl/vm2.cfg"],
+      )}`,
+    );
+
+  // Every command re-prints its own usage line after an error (subcommands inherit these settings).
+  const run =
+    <A extends unknown[]>(fn: (...a: A) => number | Promise<number>) =>
+    async (...a: A): Promise<void> => {
+      state.code = await fn(...a);
+    };
+
+  const check = program
+    .command("check")
+    .description("say what Xen would do with a configuration: accept it, panic (where and why) or crash")
+    .argument("<FILE...>", FILES_HELP)
+    .option("--json", "print one JSON object {verdict, phase, log, panic, failedNode, warnings, exitCode}")
+    .addHelpText(
+      "after",
+      `\nExit status: 0 accepted, 1 rejected or crash, 2 accepted with warnings, 64 usage error.${example([
+        "sshm check examples/dom0less/booting.dts",
+        "sshm check --json examples/xl/vm1.cfg examples/xl/vm2.cfg examples/xl/vm3.cfg",
+      ])}`,
+    );
+  check.action(
+    run((files: string[], o: { json?: boolean }) => {
+      state.cmd = check;
+      state.json = o.json === true;
+      return checkCommand(files, o, io).code;
+    }),
+  );
+
+  const boot = program
+    .command("boot")
+    .description(
+      "boot (or xl create) the system, optionally destroy domains, and print its memory layout: mappings, regions, reference counts, xenstore, guest device trees",
+    )
+    .argument("<FILE...>", FILES_HELP)
+    .option("--destroy <name>", "destroy this domain after booting (repeat: destroyed in order)", collect, [])
+    .option("--guest-dtb <dir>", "write each guest's device tree blob to <dir>/<domain>.dtb")
+    .option("--json", "print the boot report as one JSON object")
+    .addHelpText(
+      "after",
+      example([
+        "sshm boot examples/dom0less/booting.dts --guest-dtb out/guests",
+        "sshm boot examples/xl/vm1.cfg examples/xl/vm2.cfg --destroy vm2",
+      ]),
+    );
+  boot.action(
+    run((files: string[], o: { destroy: string[]; guestDtb?: string; json?: boolean }) => {
+      state.cmd = boot;
+      state.json = o.json === true;
+      return bootCommand(files, o, io).code;
+    }),
+  );
+
+  const map = program
+    .command("map")
+    .description(
+      "draw the memory map (host space and each domain's IPA space, shm regions by id) as SVG or self-contained HTML",
+    )
+    .argument("<FILE...>", FILES_HELP)
+    .requiredOption("-o, --output <file>", "picture to write: .svg or .html")
+    .addHelpText("after", example(["sshm map examples/dom0less/booting.dts -o out/map.html"]));
+  map.action(
+    run(async (files: string[], o: { output: string }) => {
+      state.cmd = map;
+      return (await mapCommand(files, o, io)).code;
+    }),
+  );
+
+  const simulate = program
+    .command("simulate")
+    .description("run traffic between the domains sharing a region, through their stage-2 translations")
+    .argument("<FILE...>", FILES_HELP)
+    .addOption(
+      new Option("--scenario <kind>", "traffic pattern")
+        .choices(SCENARIOS as ScenarioKind[])
+        .default("stream"),
+    )
+    .option("--size <bytes>", "payload per message: 64, 4k, 64KiB (8 B … 64 KiB)", arg(parseSize), 64)
+    .option("--duration <time>", "run this long: 500ms, 2s (default 2s unless --count)", arg(parseDuration))
+    .option("--count <n>", "messages per producer (round trips for pingpong)", arg(parseCount))
+    .option("--region <id>", "shm region to use (default: the first one)")
+    .option("--no-doorbell", "poll only, never sleep on the doorbell")
+    .option("--json", "print the result as one JSON object")
+    .addHelpText(
+      "after",
+      `\nExit status: 0 traffic verified, 1 faults, integrity errors or a refused boot, 64 usage error.${example(
+        [
+          "sshm simulate examples/dom0less/booting.dts --scenario stream --size 4k --duration 1s --region my-shared-mem-1",
+          "sshm simulate examples/xl/vm1.cfg examples/xl/vm2.cfg --scenario pingpong --size 64 --count 10000",
+        ],
+      )}`,
+    );
+  simulate.action(
+    run(
+      async (
+        files: string[],
+        o: {
+          scenario: ScenarioKind;
+          size: number;
+          duration?: number;
+          count?: number;
+          region?: string;
+          doorbell: boolean;
+          json?: boolean;
+        },
+      ) => {
+        state.cmd = simulate;
+        state.json = o.json === true;
+        const r = await simulateCommand(
+          files,
+          {
+            scenario: o.scenario,
+            size: o.size,
+            doorbell: o.doorbell,
+            json: o.json === true,
+            ...(o.duration === undefined ? {} : { durationMs: o.duration }),
+            ...(o.count === undefined ? {} : { count: o.count }),
+            ...(o.region === undefined ? {} : { region: o.region }),
+          },
+          io,
+        );
+        return r.code;
+      },
+    ),
+  );
+
+  const bench = program
+    .command("bench")
+    .description("run the benchmark suites and print their table with baselines and ratios")
+    .argument("[SUITE...]", "suites to run (default: all)")
+    .option("--json <file>", "also write the results as JSON to <file>")
+    .option("--time <ms>", "time per benchmark case in milliseconds", arg(parseCount), 1000)
+    .addHelpText("after", example(["sshm bench", "sshm bench translate --time 200 --json out/bench.json"]));
+  bench.action(
+    run(async (suites: string[], o: { json?: string; time: number }) => {
+      state.cmd = bench;
+      return benchCommand(suites, { timeMs: o.time, ...(o.json === undefined ? {} : { json: o.json }) }, io);
+    }),
+  );
+
+  for (const c of program.commands) {
+    const name = `sshm ${c.name()}`;
+    c.showHelpAfterError(`usage: ${name} ${c.usage()}\n(run "${name} --help" for details)`);
+    // Commander says "error: ..."; name the command instead, as the other sshm messages do.
+    c.configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: (s, write) => write(s.replace(/^error: /, `${name}: `)),
+    });
+  }
+  return program;
+}
+
+/** Run the CLI on argv (node-style: argv[0] node, argv[1] script); returns the exit status. */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  const state: State = { code: 0, json: false, cmd: null };
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync([...argv]);
+    return state.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through here too, with exit code 0.
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
+      return EXIT_USAGE;
+    }
+    if (e instanceof UsageError) {
+      const c = state.cmd;
+      const name = c ? `sshm ${c.name()}` : "sshm";
+      io.err(`${name}: ${e.message}\n`);
+      if (c) io.err(`usage: ${name} ${c.usage()}\n(run "${name} --help" for details)\n`);
+      return EXIT_USAGE;
+    }
+    if (isSshmError(e)) {
+      io.err(`sshm: ${e.message}\n`);
+      if (state.json)
+        io.out(`${JSON.stringify({ error: { code: e.code, message: e.message }, exitCode: 1 }, null, 2)}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+export function processIo(): Io {
+  return {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    style: styleFor(process.stdout),
+  };
+}

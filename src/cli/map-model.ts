@@ -1,0 +1,128 @@
+/**
+ * The boot report as a memory-map model for the picture (src/map). The report knows the domains'
+ * mappings and the shm regions; the host's RAM banks, reservations and boot modules come from the
+ * boot input (HostLayout), because a report of a refused boot has no system to ask and the picture
+ * should still show the host the configuration was written for.
+ */
+import type { BootReport, RegionReport } from "../domains/index.js";
+import type { MapHostRegion, MapRange, MapWarning, MemoryMap } from "../map/index.js";
+import type { HostLayout } from "./input.js";
+
+/** The region's page reference count when every page has the same one (the tooltip shows one number). */
+function uniformCount(r: RegionReport): number | undefined {
+  const counts = new Set(r.refcounts.map((x) => x.count));
+  return counts.size === 1 ? r.refcounts[0]!.count : undefined;
+}
+
+function regionHost(r: RegionReport): MapHostRegion[] {
+  const count = uniformCount(r);
+  // A host-form region is one fixed range; heap regions come in chunks the allocator chose, and an
+  // xl region is a sub-range of its owner's RAM: both are drawn per chunk.
+  return r.chunks.map((c, i) => ({
+    kind: r.form === "heap" ? "heap-shm" : "shm",
+    start: c.start,
+    size: c.size,
+    label: r.chunks.length > 1 ? `${r.id} (chunk ${i + 1}/${r.chunks.length})` : r.id,
+    id: r.id,
+    ...(r.owner === null ? {} : { owner: r.owner }),
+    source: r.source,
+    ...(count === undefined ? {} : { refcount: count }),
+  }));
+}
+
+/**
+ * Ranges a warning is about: the node names a region (its source), a mapping (its source) or a
+ * domain (its source or name). Warnings about nothing drawn still appear in the list, unmarked.
+ */
+function warningRanges(report: BootReport, node: string): Pick<MapWarning, "host" | "guest"> {
+  const path = node.replace(/ \(.*\)$/, "");
+  const host: MapRange[] = [];
+  const guest: { domain: string; range: MapRange }[] = [];
+  for (const r of report.regions)
+    if (r.source === path || r.id === path)
+      for (const c of r.chunks) host.push({ start: c.start, size: c.size });
+  for (const d of report.domains)
+    for (const m of d.mappings) {
+      const whole = d.source === path || d.name === path;
+      if (m.source === path || (whole && m.kind === "shm"))
+        guest.push({ domain: d.name, range: { start: m.gstart, size: m.size } });
+    }
+  return { ...(host.length > 0 ? { host } : {}), ...(guest.length > 0 ? { guest } : {}) };
+}
+
+export function toMemoryMap(report: BootReport, hostRam?: HostLayout): MemoryMap {
+  const host: MapHostRegion[] = [];
+  const ram = hostRam?.ram ?? [];
+  for (const [i, b] of ram.entries())
+    host.push({
+      kind: "ram",
+      start: b.start,
+      size: b.size,
+      label: `RAM bank ${i}`,
+      ...(b.source === undefined ? {} : { source: b.source }),
+    });
+  if (ram.length === 0) {
+    // Without the host description, the RAM the domains were given is the RAM known to exist.
+    for (const d of report.domains)
+      for (const m of d.mappings)
+        if (m.kind === "ram")
+          host.push({
+            kind: "ram",
+            start: m.hstart,
+            size: m.size,
+            label: `RAM of ${d.name}`,
+            source: d.source,
+          });
+  }
+  for (const r of hostRam?.reserved ?? [])
+    host.push({ kind: "reserved", start: r.start, size: r.size, label: "reserved", source: r.source });
+  for (const m of hostRam?.modules ?? [])
+    host.push({ kind: "module", start: m.start, size: m.size, label: m.label, source: m.source });
+  for (const r of report.regions) host.push(...regionHost(r));
+
+  return {
+    title: `${report.source} (${report.kind})`,
+    verdict: report.verdict,
+    host,
+    domains: report.domains
+      .filter((d) => d.state !== "destroyed")
+      .map((d) => ({
+        name: d.name,
+        domid: d.domid,
+        directMapped: d.directMap,
+        mappings: d.mappings.map((m) => ({
+          gstart: m.gstart,
+          size: m.size,
+          hstart: m.hstart,
+          kind: m.kind,
+          p2mType: m.p2mType,
+          ...(m.blocks === "" ? {} : { blocks: m.blocks }),
+          ...(m.id === undefined ? {} : { id: m.id }),
+          ...(m.role === undefined ? {} : { role: m.role }),
+          ...(m.offset === undefined ? {} : { offset: m.offset }),
+          ...(m.source === undefined ? {} : { source: m.source }),
+        })),
+      })),
+    warnings: [
+      // A refused boot is the first thing the picture must say: it shows how far Xen got.
+      ...(report.verdict === "accepted"
+        ? []
+        : [
+            {
+              code: report.verdict === "crash" ? "XEN-CRASH" : "XEN-PANIC",
+              message:
+                report.panic ??
+                report.log[report.log.length - 1] ??
+                `Xen ${report.verdict} this configuration`,
+              ...(report.failedNode === null ? {} : { node: report.failedNode }),
+            },
+          ]),
+      ...report.warnings.map((w) => ({
+        code: w.code,
+        message: w.message,
+        node: w.node,
+        ...warningRanges(report, w.node),
+      })),
+    ],
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Parsing of the human units the CLI accepts: durations ("500ms", "2s", "1.5m") and byte sizes
+ * ("64", "4k", "64KiB", "1M"). Sizes are binary (k = 1024): the simulator's payloads and Xen's
+ * pages are powers of two, and "4k" meaning 4000 would never be what an integrator wants.
+ */
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** Milliseconds from "500ms", "2s", "1.5s", "1m"; a bare number is milliseconds. Throws on junk. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text);
+  if (!m) throw new RangeError(`"${text}" is not a duration (use e.g. 500ms, 2s)`);
+  const ms = Number(m[1]) * (DURATION_UNITS[(m[2] ?? "ms").toLowerCase()] ?? 1);
+  if (!Number.isFinite(ms) || ms <= 0) throw new RangeError(`"${text}" is not a positive duration`);
+  return Math.round(ms);
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+
+/** Bytes from "64", "4k", "4K", "4KiB", "4kb", "1M", "0x1000". Throws on junk or fractions of a byte. */
+export function parseSize(text: string): number {
+  const t = text.trim();
+  if (/^0x[0-9a-f]+$/i.test(t)) return Number.parseInt(t, 16);
+  const m = /^(\d+(?:\.\d+)?)\s*(?:([kmg])(?:i?b)?|(b))?$/i.exec(t);
+  if (!m) throw new RangeError(`"${text}" is not a size (use e.g. 64, 4k, 64KiB)`);
+  const unit = (m[2] ?? m[3] ?? "").toLowerCase();
+  const bytes = Number(m[1]) * (SIZE_UNITS[unit] ?? 1);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new RangeError(`"${text}" is not a whole positive size`);
+  return bytes;
+}
+
+/** A positive integer option value ("--count 100"). */
+export function parseCount(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) <= 0)
+    throw new RangeError(`"${text}" is not a positive whole number`);
+  return Number(text);
+}
