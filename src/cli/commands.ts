@@ -5,17 +5,18 @@
  * SshmError (exit 1) and usage errors as UsageError (exit 64) for the caller to print.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { extname, join } from "node:path";
 import { isSshmError } from "../common/index.js";
 import { type BootReport, toSimSystem } from "../domains/index.js";
 import { encodeDtb, parseDts } from "../fdt/index.js";
 import type { MemoryMap } from "../map/index.js";
 import type { Scenario, ScenarioKind, SimResult } from "../sim/types.js";
 import { guestDts } from "./guest-dts.js";
-import { destroyDomains, type Loaded, loadSystem, UsageError } from "./input.js";
+import { destroyDomains, type Loaded, loadSystem } from "./input.js";
 import { toMemoryMap } from "./map-model.js";
 import { bootText, checkJson, checkText, summaryLine, verdictExitCode } from "./report-text.js";
 import type { Style } from "./text.js";
+import { UsageError } from "./usage.js";
 
 /** Where a command writes; `style` colours stdout text (plain unless stdout is a colour TTY). */
 export interface Io {
@@ -116,8 +117,15 @@ export async function mapCommand(
   opts: MapCmdOptions,
   io: Io,
 ): Promise<MapResultCmd> {
+  const ext = extname(opts.output).toLowerCase();
+  if (ext !== ".svg" && ext !== ".html")
+    throw new UsageError(
+      `-o ${opts.output}: the picture is written as .svg or .html, chosen by the extension`,
+    );
   const loaded = loadSystem(files);
   const map = toMemoryMap(loaded.report, loaded.layout);
+  // The xl report's source is just "xl": the picture is titled by the configs it was created from.
+  if (loaded.kind === "xl") map.title = `xl create ${files.join(" ")}`;
   const { writeMap } = await import("../map/index.js");
   await writeMap(map, opts.output);
   printLines(io, [`wrote ${opts.output}: ${summaryLine(loaded.report, io.style)}`]);
@@ -125,8 +133,6 @@ export async function mapCommand(
 }
 
 // ---- simulate ----
-
-export const SCENARIOS: readonly ScenarioKind[] = ["stream", "pingpong", "fanout", "many"];
 
 export interface SimulateCmdOptions {
   scenario: ScenarioKind;

@@ -16,11 +16,7 @@ import {
   type XlHostOptions,
 } from "../domains/index.js";
 import { type FdtTree, loadDeviceTree } from "../fdt/index.js";
-
-/** Bad command-line usage: exit 64 with the command's usage line. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+import { UsageError } from "./usage.js";
 
 export type InputKind = "dt" | "xl";
 

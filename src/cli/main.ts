@@ -4,22 +4,22 @@
  * called me wrong"). The work itself is in commands.ts, shared with `npm start`.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { isSshmError } from "../common/index.js";
+import { isSshmError } from "../common/errors.js";
 import type { ScenarioKind } from "../sim/types.js";
-import {
-  benchCommand,
-  bootCommand,
-  checkCommand,
-  type Io,
-  mapCommand,
-  SCENARIOS,
-  simulateCommand,
-} from "./commands.js";
-import { UsageError } from "./input.js";
+import type { Io } from "./commands.js";
 import { styleFor } from "./text.js";
 import { parseCount, parseDuration, parseSize } from "./units.js";
+import { UsageError } from "./usage.js";
 
 export const EXIT_USAGE = 64;
+
+const SCENARIOS: readonly ScenarioKind[] = ["stream", "pingpong", "fanout", "many"];
+
+/**
+ * The commands load the whole emulator; importing them only when one runs keeps --help and usage
+ * errors instant.
+ */
+const commands = () => import("./commands.js");
 
 /** Wrap a unit parser so a bad value becomes commander's "option '--x' argument 'y' is invalid". */
 function arg<T>(parse: (s: string) => T): (s: string) => T {
@@ -83,10 +83,10 @@ function buildProgram(io: Io, state: State): Command {
       ])}`,
     );
   check.action(
-    run((files: string[], o: { json?: boolean }) => {
+    run(async (files: string[], o: { json?: boolean }) => {
       state.cmd = check;
       state.json = o.json === true;
-      return checkCommand(files, o, io).code;
+      return (await commands()).checkCommand(files, o, io).code;
     }),
   );
 
@@ -107,10 +107,10 @@ function buildProgram(io: Io, state: State): Command {
       ]),
     );
   boot.action(
-    run((files: string[], o: { destroy: string[]; guestDtb?: string; json?: boolean }) => {
+    run(async (files: string[], o: { destroy: string[]; guestDtb?: string; json?: boolean }) => {
       state.cmd = boot;
       state.json = o.json === true;
-      return bootCommand(files, o, io).code;
+      return (await commands()).bootCommand(files, o, io).code;
     }),
   );
 
@@ -125,7 +125,7 @@ function buildProgram(io: Io, state: State): Command {
   map.action(
     run(async (files: string[], o: { output: string }) => {
       state.cmd = map;
-      return (await mapCommand(files, o, io)).code;
+      return (await (await commands()).mapCommand(files, o, io)).code;
     }),
   );
 
@@ -169,7 +169,7 @@ function buildProgram(io: Io, state: State): Command {
       ) => {
         state.cmd = simulate;
         state.json = o.json === true;
-        const r = await simulateCommand(
+        const r = await (await commands()).simulateCommand(
           files,
           {
             scenario: o.scenario,
@@ -197,7 +197,11 @@ function buildProgram(io: Io, state: State): Command {
   bench.action(
     run(async (suites: string[], o: { json?: string; time: number }) => {
       state.cmd = bench;
-      return benchCommand(suites, { timeMs: o.time, ...(o.json === undefined ? {} : { json: o.json }) }, io);
+      return (await commands()).benchCommand(
+        suites,
+        { timeMs: o.time, ...(o.json === undefined ? {} : { json: o.json }) },
+        io,
+      );
     }),
   );
 

@@ -4,7 +4,7 @@
  * boot input (HostLayout), because a report of a refused boot has no system to ask and the picture
  * should still show the host the configuration was written for.
  */
-import type { BootReport, RegionReport } from "../domains/index.js";
+import type { BootReport, MappingReport, RegionReport } from "../domains/index.js";
 import type { MapHostRegion, MapRange, MapWarning, MemoryMap } from "../map/index.js";
 import type { HostLayout } from "./input.js";
 
@@ -50,6 +50,36 @@ function warningRanges(report: BootReport, node: string): Pick<MapWarning, "host
   return { ...(host.length > 0 ? { host } : {}), ...(guest.length > 0 ? { guest } : {}) };
 }
 
+/**
+ * An xl owner's region is a sub-range of its own RAM (form "owner-ram"): the same pages appear in
+ * the report once as RAM and once as the owner's shm mapping. Drawn as is, the picture would flag
+ * an overlap that is the design, so the owner's RAM is drawn with those pages cut out: each page
+ * is shown once, as what it is used for.
+ */
+function carveOwnerRam(report: BootReport, d: BootReport["domains"][number]): MappingReport[] {
+  const ownerRam = new Set(report.regions.filter((r) => r.form === "owner-ram").map((r) => r.id));
+  const holes = d.mappings.filter((m) => m.kind === "shm" && m.role === "owner" && ownerRam.has(m.id ?? ""));
+  const out: MappingReport[] = [];
+  for (const m of d.mappings) {
+    if (m.kind !== "ram" || holes.length === 0) {
+      out.push(m);
+      continue;
+    }
+    let pieces = [{ g: m.gstart, end: m.gstart + m.size }];
+    for (const h of holes)
+      pieces = pieces.flatMap((p) => {
+        const lo = Math.max(p.g, h.gstart);
+        const hi = Math.min(p.end, h.gstart + h.size);
+        if (lo >= hi) return [p];
+        return [...(p.g < lo ? [{ g: p.g, end: lo }] : []), ...(hi < p.end ? [{ g: hi, end: p.end }] : [])];
+      });
+    // RAM chunks map linearly, so a piece's host start is the chunk's plus the same distance.
+    for (const p of pieces)
+      out.push({ ...m, gstart: p.g, size: p.end - p.g, hstart: m.hstart + (p.g - m.gstart) });
+  }
+  return out;
+}
+
 export function toMemoryMap(report: BootReport, hostRam?: HostLayout): MemoryMap {
   const host: MapHostRegion[] = [];
   const ram = hostRam?.ram ?? [];
@@ -90,7 +120,7 @@ export function toMemoryMap(report: BootReport, hostRam?: HostLayout): MemoryMap
         name: d.name,
         domid: d.domid,
         directMapped: d.directMap,
-        mappings: d.mappings.map((m) => ({
+        mappings: carveOwnerRam(report, d).map((m) => ({
           gstart: m.gstart,
           size: m.size,
           hstart: m.hstart,
