@@ -23,6 +23,33 @@ import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, walkStage2Raw } from "./walker.
 
 const ACCESS_NAME = ["read", "write", "exec"] as const;
 
+/**
+ * How the walker reads descriptors on a TLB miss: through the 1 GiB window of the last table read
+ * (tables of one p2m come from the same heap and mostly share a window), so a walk does not
+ * re-resolve the chunk for each of its six 32-bit reads. Reads outside RAM still fail clearly.
+ */
+class TableReader {
+  private win = -1;
+  private origin = 0;
+  private u32: Uint32Array = new Uint32Array(new SharedArrayBuffer(0));
+
+  constructor(private readonly mem: HostMemory) {}
+
+  read32(pa: number): number {
+    const w = Math.floor(pa / 1073741824);
+    if (w !== this.win) {
+      const loc = this.mem.locate(pa, 4);
+      this.win = w;
+      this.origin = pa - loc.offset;
+      this.u32 = this.mem.chunkU32(loc.chunk);
+    }
+    const off = pa - this.origin;
+    const v = this.u32[off / 4];
+    // A window may hold RAM only in part: off the end of its buffer, take the checked path.
+    return v === undefined ? this.mem.read32(pa) : v;
+  }
+}
+
 export interface VcpuOptions {
   /** log2 of the TLB entries (default 12: 4096 entries, 16 MiB of 4 KiB pages). */
   readonly tlbBits?: number;
@@ -57,6 +84,7 @@ export class Vcpu {
   private readonly epoch: Int32Array;
   private seenEpoch: number;
   private readonly out = new Float64Array(4);
+  private readonly tables: TableReader;
 
   constructor(mem: HostMemory, p2m: P2mHandle, opts: VcpuOptions = {}) {
     const bits = opts.tlbBits ?? 12;
@@ -78,6 +106,7 @@ export class Vcpu {
     this.bytes = mem.chunks.map(() => new Uint8Array(none));
     this.epoch = new Int32Array(p2m.epoch);
     this.seenEpoch = Atomics.load(this.epoch, 0);
+    this.tables = new TableReader(mem);
   }
 
   /**
@@ -213,14 +242,12 @@ export class Vcpu {
   // ---- slow paths ----
 
   private read32Slow(ipa: number): number {
-    this.sync();
     if ((ipa & 3) !== 0) return this.assemble(ipa, 4, ACCESS_READ);
     const i = this.fill(ipa, ACCESS_READ);
     return this.views[this.chunk[i]!]![this.hostWord[i]! + ((ipa & 0xfff) >>> 2)]!;
   }
 
   private write32Slow(ipa: number, v: number): void {
-    this.sync();
     if ((ipa & 3) !== 0) {
       for (let b = 0; b < 4; b++) this.write8(ipa + b, (v >>> (8 * b)) & 0xff);
       return;
@@ -240,6 +267,34 @@ export class Vcpu {
     return v >>> 0;
   }
 
+  private lastPageWin = -1;
+  private readonly lastLoc = { chunk: 0, offset: 0 };
+  private lastOrigin = 0;
+  private lastLimit = 0;
+
+  /** Chunk and offset of a mapped host page: the last page's window answers without a lookup. */
+  private locatePage(page: number): { chunk: number; offset: number } {
+    const w = Math.floor(page / 1073741824);
+    const off = page - this.lastOrigin;
+    // mfn_valid keeps holes between banks of one window out (they are not RAM).
+    if (
+      w === this.lastPageWin &&
+      off >= 0 &&
+      off + 4096 <= this.lastLimit &&
+      this.mem.ram.mfnValid(page / 4096)
+    ) {
+      this.lastLoc.offset = off;
+      return this.lastLoc;
+    }
+    const loc = this.mem.locate(page, 4096);
+    this.lastPageWin = w;
+    this.lastOrigin = page - loc.offset;
+    this.lastLimit = this.mem.chunkU8(loc.chunk).length;
+    this.lastLoc.chunk = loc.chunk;
+    this.lastLoc.offset = loc.offset;
+    return this.lastLoc;
+  }
+
   /**
    * Walk ipa for `access` and enter the page in the TLB. Returns the slot. Throws Stage2Fault on
    * a fault. Pages with a number at or above 2^31 are translated but not cached.
@@ -247,7 +302,7 @@ export class Vcpu {
   private fill(ipa: number, access: number): number {
     this.sync();
     const out = this.out;
-    const r = walkStage2Raw(this.mem, this.cfg, this.root, ipa, access, out);
+    const r = walkStage2Raw(this.tables, this.cfg, this.root, ipa, access, out);
     if (r !== 0) {
       this.stats.faults++;
       throw Stage2Fault.fromPacked(r, ipa, ACCESS_NAME[access]!);
@@ -257,7 +312,7 @@ export class Vcpu {
     const lo = out[2]!;
     const hi = out[3]!;
     const page = pa - (pa % 4096);
-    const loc = this.mem.locate(page, 4096);
+    const loc = this.locatePage(page);
     if (this.views[loc.chunk]!.length === 0) {
       this.views[loc.chunk] = this.mem.chunkU32(loc.chunk);
       this.bytes[loc.chunk] = this.mem.chunkU8(loc.chunk);
