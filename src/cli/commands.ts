@@ -11,7 +11,6 @@ import { type BootReport, toSimSystem } from "../domains/index.js";
 import { encodeDtb, parseDts } from "../fdt/index.js";
 import type { MemoryMap } from "../map/index.js";
 import type { Scenario, ScenarioKind, SimResult } from "../sim/types.js";
-import { guestDts } from "./guest-dts.js";
 import { destroyDomains, type Loaded, loadSystem } from "./input.js";
 import { toMemoryMap } from "./map-model.js";
 import { bootText, checkJson, checkText, summaryLine, verdictExitCode } from "./report-text.js";
@@ -59,6 +58,8 @@ export interface BootCmdOptions {
   destroy?: readonly string[];
   /** Directory for each guest's DTB (<domain>.dtb). */
   guestDtb?: string;
+  /** Print each guest's device tree in the text output (default true; npm start writes DTBs instead). */
+  showGuestDts?: boolean;
 }
 
 export interface BootResultCmd extends CommandResult {
@@ -81,7 +82,6 @@ export function bootCommand(files: readonly string[], opts: BootCmdOptions, io: 
       throw e;
     }
   }
-  report = { ...report, guestDts: guestDts(report, loaded.hostTree) };
   const written: string[] = [];
   if (opts.guestDtb !== undefined && report.verdict === "accepted") {
     mkdirSync(opts.guestDtb, { recursive: true });
@@ -93,7 +93,11 @@ export function bootCommand(files: readonly string[], opts: BootCmdOptions, io: 
   }
   if (opts.json) printJson(io, report);
   else {
-    const lines = bootText(report, io.style, destroy);
+    const lines = bootText(
+      opts.showGuestDts === false ? { ...report, guestDts: [] } : report,
+      io.style,
+      destroy,
+    );
     if (written.length > 0) lines.push("", `wrote ${written.join(", ")}`);
     printLines(io, lines);
   }

@@ -41,8 +41,6 @@ export interface Loaded {
   system: System | null;
   xlHost: XlHost | null;
   layout: HostLayout;
-  /** The parsed host device tree (dom0less), for the hardware domain's device tree. */
-  hostTree: FdtTree | null;
 }
 
 const KIND_BY_EXT: Record<string, InputKind> = { ".dts": "dt", ".dtb": "dt", ".cfg": "xl" };
@@ -97,7 +95,7 @@ export function loadSystem(files: readonly string[]): Loaded {
       file,
     );
     const { report, system } = bootDom0less(tree, { file });
-    return { kind, files: [...files], report, system, xlHost: null, layout: dtLayout(tree), hostTree: tree };
+    return { kind, files: [...files], report, system, xlHost: null, layout: dtLayout(tree) };
   }
   const inputs = files.map((file) => ({ file, text: readInput(file).toString("utf8") }));
   const opts: XlHostOptions = { ram: XL_HOST_RAM.map((b) => ({ ...b })) };
@@ -113,7 +111,6 @@ export function loadSystem(files: readonly string[]): Loaded {
       reserved: [],
       modules: [],
     },
-    hostTree: null,
   };
 }
 
