@@ -17,6 +17,8 @@ import type { BaselineResult } from "./types.js";
 const WORKER = new URL("./baseline-worker.ts", import.meta.url);
 
 export interface BaselineOptions {
+  /** sab-ring only: a request/response pair of rings instead of one stream (one op = one round trip). */
+  readonly pingpong?: boolean;
   readonly timeoutMs?: number;
   readonly spinPolls?: number;
   readonly slots?: number;
@@ -36,16 +38,19 @@ export async function runBaseline(
       : await runRing(size, count, nonce, timeoutMs, opts);
   for (const t of [prod, cons])
     if (t.status !== "ok") throw new Error(`${transport} baseline ${size} B: ${t.status} ${t.detail}`);
-  const elapsedMs = cons.endMs - prod.startMs;
+  // Ping-pong: the initiator times whole round trips; a stream: first send to last receive.
+  const pp = transport === "sab-ring" && opts.pingpong === true;
+  const elapsedMs = pp ? prod.endMs - prod.startMs : cons.endMs - prod.startMs;
+  const messages = pp ? prod.messages : cons.messages;
   return {
-    name: `${transport} ${size}B`,
+    name: `${transport}${pp ? " pingpong" : ""} ${size}B`,
     transport,
     size,
-    messages: cons.messages,
+    messages,
     elapsedMs,
-    msgsPerSec: (cons.messages * 1000) / elapsedMs,
-    bytesPerSec: (cons.messages * size * 1000) / elapsedMs,
-    p99WindowNs: cons.windowP99Ns ?? 0,
+    msgsPerSec: (messages * 1000) / elapsedMs,
+    bytesPerSec: (messages * size * 1000) / elapsedMs,
+    p99WindowNs: pp ? (prod.latency?.p99Us ?? 0) * 1000 : (cons.windowP99Ns ?? 0),
   };
 }
 
@@ -97,48 +102,42 @@ async function runRing(
   timeoutMs: number,
   opts: BaselineOptions,
 ): Promise<[Tally, Tally]> {
-  const slots = opts.slots ?? 256;
+  const pp = opts.pingpong === true;
+  const slots = opts.slots ?? (pp ? 8 : 256);
   const slotSize = slotSizeFor(size);
-  const ringOff = PAGE;
-  const sab = new SharedArrayBuffer(ringOff + ringBytes(1, slotSize, slots));
-  const ring: RingSpec = {
-    name: "raw",
+  const bytes = ringBytes(1, slotSize, slots);
+  const sab = new SharedArrayBuffer(PAGE + bytes * (pp ? 2 : 1));
+  const ring = (name: string, off: number, from: number, to: number): RingSpec => ({
+    name,
     slotSize,
     slots,
     hdrBytes: ringHeaderBytes(1),
     msgBytes: size,
     nonce,
-    producer: { domid: 0, guest: 0, base: ringOff },
-    readers: [{ domid: 1, guest: 1, base: ringOff }],
-  };
-  const params: RunParams = {
-    rings: [ring],
-    guests: 2,
-    nonce,
-    count,
-    latencyEvery: 64,
-    setupTimeoutMs: 20_000,
-  };
-  const progs: GuestProgram[] = [
-    {
-      index: 0,
-      domid: 0,
-      name: "raw-producer",
-      role: "producer",
-      program: "producer",
-      writes: [0],
-      reads: [],
-    },
-    {
-      index: 1,
-      domid: 1,
-      name: "raw-consumer",
-      role: "consumer",
-      program: "consumer",
-      writes: [],
-      reads: [{ ring: 0, reader: 0 }],
-    },
-  ];
+    producer: { domid: from, guest: from, base: off },
+    readers: [{ domid: to, guest: to, base: off }],
+  });
+  const rings = pp
+    ? [ring("request", PAGE, 0, 1), ring("response", PAGE + bytes, 1, 0)]
+    : [ring("raw", PAGE, 0, 1)];
+  const params: RunParams = { rings, guests: 2, nonce, count, latencyEvery: 64, setupTimeoutMs: 20_000 };
+  const g = (
+    index: number,
+    program: GuestProgram["program"],
+    writes: number[],
+    reads: number[],
+  ): GuestProgram => ({
+    index,
+    domid: index,
+    name: `raw-${program}`,
+    role: program,
+    program,
+    writes,
+    reads: reads.map((r) => ({ ring: r, reader: 0 })),
+  });
+  const progs = pp
+    ? [g(0, "initiator", [0], [1]), g(1, "responder", [1], [0])]
+    : [g(0, "producer", [0], []), g(1, "consumer", [], [0])];
   const ctl = newControl(2);
   const workers = progs.map((guest) => {
     const data: RingBaselineData = {

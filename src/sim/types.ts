@@ -157,7 +157,7 @@ export interface BaselineResult {
   elapsedMs: number;
   msgsPerSec: number;
   bytesPerSec: number;
-  /** p99 over 1024-message windows of the time per message (ns). */
+  /** p99 over 1024-message windows of the time per message (ns); ping-pong: p99 round trip (ns). */
   p99WindowNs: number;
 }
 
