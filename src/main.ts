@@ -23,7 +23,7 @@ const style = styleFor(process.stdout);
 
 /** Command output indented under its heading; errors stay on stderr. */
 const nested: Io = {
-  out: (s) => process.stdout.write(indent(s.replace(/\n$/, "").split("\n")).join("\n") + "\n"),
+  out: (s) => process.stdout.write(`${indent(s.replace(/\n$/, "").split("\n")).join("\n")}\n`),
   err: (s) => process.stderr.write(s),
   style,
 };

@@ -115,7 +115,8 @@ export function toMemoryMap(report: BootReport, hostRam?: HostLayout): MemoryMap
     verdict: report.verdict,
     host,
     domains: report.domains
-      .filter((d) => d.state !== "destroyed")
+      // A dying domain's p2m is already torn down: it maps nothing any more.
+      .filter((d) => d.state === "running")
       .map((d) => ({
         name: d.name,
         domid: d.domid,

@@ -17,7 +17,11 @@ function live(r: BootReport): DomainReport[] {
 
 /** "accepted: 3 domains, 3 regions, 0 warnings" / "rejected at parse: <panic>" / "crash: ...". */
 export function summaryLine(r: BootReport, s: Style): string {
-  const counts = `${plural(live(r).length, "domain")}, ${plural(r.regions.length, "region")}, ${plural(r.warnings.length, "warning")}`;
+  const running = r.domains.filter((d) => d.state === "running").length;
+  // A destroyed domain whose pages others still reference stays a zombie ("dying"): say so.
+  const dying = live(r).length - running;
+  const domains = `${plural(running, "domain")}${dying > 0 ? ` (+${dying} dying)` : ""}`;
+  const counts = `${domains}, ${plural(r.regions.length, "region")}, ${plural(r.warnings.length, "warning")}`;
   if (r.verdict === "accepted")
     return `${r.warnings.length > 0 ? s.yellow(s.bold("accepted")) : s.green(s.bold("accepted"))}: ${counts}`;
   if (r.kind === "xl") {

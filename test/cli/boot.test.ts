@@ -13,6 +13,7 @@ const SPECS = {
   dt: ["boot", DT, "--guest-dtb", GUESTS],
   dtJson: ["boot", "--json", DT],
   destroy: ["boot", DT, "--destroy", "domU2", "--json"],
+  dying: ["boot", DT, "--destroy", "domU1"],
   xl: ["boot", ...XL],
   xlDestroy: ["boot", ...XL, "--destroy", "vm2", "--destroy", "vm3"],
   noSuch: ["boot", DT, "--destroy", "domU9"],
@@ -84,6 +85,17 @@ describe("sshm boot", () => {
     expect(r1.borrowers.map((b) => b.domain)).toEqual(["domU1"]);
     expect(r1.refcounts.map((x) => x.count)).toEqual([2]);
     expect(j.domains.find((d) => d.name === "domU2")?.state).not.toBe("running");
+  });
+
+  it("a destroyed owner whose heap pages a borrower still maps stays a dying zombie", () => {
+    expect(R.dying.status).toBe(0);
+    expect(R.dying.lines[0]).toBe("accepted: 2 domains (+1 dying), 3 regions, 0 warnings");
+    expect(R.dying.stdout).toMatch(/^ {2}domU1 \(domid 1, vmid 2, \d+ of 163840 pages, dying\)/m);
+    expect(regionRow(R.dying, "my-shared-mem-2").slice(4)).toEqual([
+      "domU1",
+      "domU2@0x90000000",
+      "1 (all 131072 pages)",
+    ]);
   });
 
   it("xl: the xenstore tree, and destroys that clear the toolstack's records", () => {
