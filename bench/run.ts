@@ -8,9 +8,16 @@ import { allocSuite } from "./alloc.js";
 import { type BenchResult, type BenchSuite, formatTable, runSuite } from "./lib.js";
 import { mapSuite } from "./map.js";
 import { refcountSuite } from "./refcount.js";
+import { trafficSuite } from "./traffic.js";
 import { translateSuite } from "./translate.js";
 
-export const SUITES: readonly BenchSuite[] = [refcountSuite, allocSuite, translateSuite, mapSuite];
+export const SUITES: readonly BenchSuite[] = [
+  refcountSuite,
+  allocSuite,
+  translateSuite,
+  mapSuite,
+  trafficSuite,
+];
 
 export async function runBenchmarks(
   names: readonly string[],
