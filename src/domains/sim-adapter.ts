@@ -25,7 +25,7 @@ export function toSimSystem(system: System): SimSystem {
       });
     for (const b of r.borrowers) {
       const d = hv.domain(b.domid);
-      if (!d || d.state !== "running") continue;
+      if (d?.state !== "running") continue;
       participants.push({
         domid: d.domid,
         name: d.name,

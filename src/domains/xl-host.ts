@@ -238,7 +238,7 @@ export class XlHost {
         message: `${at}: the owner domid is stored as "${res.ownerRaw}" in decimal; the 2017/2019 libxl code reads it back as hex (d${forkRead}) and would map from the wrong domain`,
       });
     const owner = this.hv.domain(res.ownerDomid);
-    if (!owner || owner.state !== "running")
+    if (owner?.state !== "running")
       throw new SshmError("ESSHM_NO_OWNER", `${at}: no owner found. (d${res.ownerDomid} is not running)`);
     const f = this.hv.machine.frames;
     const first = (res.ownerBegin + s.offset) / 4096;
