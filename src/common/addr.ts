@@ -60,3 +60,12 @@ export function formatDomain(d: DomId): string {
       return `d${d}`;
   }
 }
+
+/**
+ * Xen's guest memory layout on Arm (xen/include/public/arch-arm.h): where a domain that is not
+ * direct-mapped gets its RAM — bank 0 first, then bank 1.
+ */
+export const GUEST_RAM0_BASE = 0x4000_0000;
+export const GUEST_RAM0_SIZE = 0xc000_0000;
+export const GUEST_RAM1_BASE = 0x02_0000_0000;
+export const GUEST_RAM1_SIZE = 0xfe_0000_0000;

@@ -2,6 +2,12 @@
  * Warnings for static-shm configurations that Xen's boot-time parse accepts but that go wrong
  * later (reference §8.3): the parse has all the facts, so we can say so before any domain is built.
  */
+import {
+  GUEST_RAM0_BASE as RAM0_BASE,
+  GUEST_RAM0_SIZE as RAM0_SIZE,
+  GUEST_RAM1_BASE as RAM1_BASE,
+  GUEST_RAM1_SIZE as RAM1_SIZE,
+} from "../common/addr.js";
 import { fmtPaddr } from "../common/format.js";
 import { addU64 } from "./raw.js";
 import { NR_SHMEM_BANKS } from "./shm-parse.js";
@@ -15,10 +21,10 @@ import type {
 } from "./types.js";
 
 /** xen/include/public/arch-arm.h guest RAM layout. */
-export const GUEST_RAM0_BASE = 0x4000_0000n;
-export const GUEST_RAM0_SIZE = 0xc000_0000n;
-export const GUEST_RAM1_BASE = 0x2_0000_0000n;
-export const GUEST_RAM1_SIZE = 0xfe_0000_0000n;
+export const GUEST_RAM0_BASE = BigInt(RAM0_BASE);
+export const GUEST_RAM0_SIZE = BigInt(RAM0_SIZE);
+export const GUEST_RAM1_BASE = BigInt(RAM1_BASE);
+export const GUEST_RAM1_SIZE = BigInt(RAM1_SIZE);
 const GIB = 1n << 30n;
 
 interface Span {

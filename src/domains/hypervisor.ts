@@ -6,7 +6,16 @@
  */
 
 import { fmtMfn } from "../common/format.js";
-import { DOMID_IO, type DomId, formatDomain, SshmError } from "../common/index.js";
+import {
+  DOMID_IO,
+  type DomId,
+  formatDomain,
+  GUEST_RAM0_BASE,
+  GUEST_RAM0_SIZE,
+  GUEST_RAM1_BASE,
+  GUEST_RAM1_SIZE,
+  SshmError,
+} from "../common/index.js";
 import { P2m, type PutUnderflow } from "../p2m/index.js";
 import {
   type DomainPages,
@@ -18,12 +27,6 @@ import {
 } from "../pagealloc/index.js";
 import { Domain } from "./domain.js";
 import { VmidAllocator } from "./vmid.js";
-
-/** Xen's guest memory layout on Arm (xen/include/public/arch-arm.h). */
-export const GUEST_RAM0_BASE = 0x4000_0000;
-export const GUEST_RAM0_SIZE = 0xc000_0000;
-export const GUEST_RAM1_BASE = 0x02_0000_0000;
-export const GUEST_RAM1_SIZE = 0xfe_0000_0000;
 
 export interface HypervisorOptions {
   /** IPA size of every p2m (default 40 bits, as on most Arm64 hosts). */

@@ -27,17 +27,15 @@
  * partial result is returned. Non-fatal notes (the PV to PVH conversion) are returned in `warnings`.
  */
 
+/** Guest RAM layout of an Arm guest (xen/include/public/arch-arm.h). */
+import { GUEST_RAM0_BASE, GUEST_RAM0_SIZE, GUEST_RAM1_BASE, GUEST_RAM1_SIZE } from "../common/addr.js";
 import type { XlAtom, XlConfig, XlSetting, XlValue } from "./config-parser.js";
 import { parseXlConfig } from "./config-parser.js";
 import type { SourceLoc } from "./source.js";
 import { XL_CODES, type XlErrorCode, xlError } from "./source.js";
 import { checkSshmSpecList, parseSshmSpec, type SshmSpec } from "./sshm-spec.js";
 
-/** Guest RAM layout of an Arm guest (xen/include/public/arch-arm.h). */
-export const GUEST_RAM0_BASE = 0x40000000;
-export const GUEST_RAM0_SIZE = 0xc0000000;
-export const GUEST_RAM1_BASE = 0x0200000000;
-export const GUEST_RAM1_SIZE = 0xfe00000000;
+export { GUEST_RAM0_BASE, GUEST_RAM0_SIZE, GUEST_RAM1_BASE, GUEST_RAM1_SIZE };
 export const GUEST_RAM_MAX = GUEST_RAM0_SIZE + GUEST_RAM1_SIZE;
 
 /** libxl's memory default when `memory` is absent: 32 MiB. */
