@@ -184,14 +184,16 @@ function buildSystem(
         spec.path,
       );
     const nodes = parse.nodes.filter((n) => n.mappedBy === spec.path);
+    // Where Xen stopped: the shm node being processed, with its file position.
+    const culprit = () => (builder.current ? withLoc(tree, builder.current.path, parse) : spec.path);
     let rc: number;
     try {
       rc = builder.process_shm(d, nodes, parse.banks);
     } catch (e) {
-      if (e instanceof XenCrash) return fail("crash", e.message, spec.path);
+      if (e instanceof XenCrash) return fail("crash", e.message, culprit());
       throw e;
     }
-    if (rc) return fail("rejected", panicLine(rc), spec.path);
+    if (rc) return fail("rejected", panicLine(rc), culprit());
   }
   warnings.push(...builder.warnings);
   for (const r of builder.regions.values()) {

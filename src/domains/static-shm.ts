@@ -50,6 +50,8 @@ export class StaticShmBuilder {
   readonly heapBanks: BankChunk[] = [];
   readonly regions = new Map<string, RegionRecord>();
   readonly warnings: BuildWarning[] = [];
+  /** The shm node being processed (the culprit when construction fails). */
+  current: ParsedShmNode | undefined;
 
   constructor(
     private readonly hv: Hypervisor,
@@ -77,6 +79,7 @@ export class StaticShmBuilder {
   /** process_shm(d, kinfo, node): every shm node Xen maps into d, in child order. */
   process_shm(d: Domain, nodes: readonly ParsedShmNode[], banks: readonly ShmBank[]): number {
     for (const n of nodes) {
+      this.current = n;
       // BUG_ON((strlen(shm_id) <= 0) || (strlen(shm_id) >= MAX_SHM_ID_LENGTH))
       if (n.id.length === 0)
         throw new XenCrash(
@@ -174,6 +177,7 @@ export class StaticShmBuilder {
       if (d.guestShm.length >= NR_SHMEM_BANKS) return -ENOMEM;
       d.guestShm.push({ gaddr: gbase, size: psize, id: n.id, offset: 0 });
     }
+    this.current = undefined;
     return 0;
   }
 

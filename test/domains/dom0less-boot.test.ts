@@ -137,6 +137,7 @@ describe("build-phase vectors (reference §10.1)", () => {
       phase: "build",
       panic: "Could not set up domain domU2 (rc = -22)",
     });
+    expect(report.failedNode).toMatch(/^\/chosen\/domU2\/shm0 \(host\.dts:\d+:\d+\)$/);
     expect(report.log.slice(-4)).toEqual([
       "shm memory node has already been allocated to a specific owner d1, Please check your configuration",
       "pg[0] Static MFN 50000 c=0xa000000000000002 t=0x0",
