@@ -5,7 +5,6 @@
  * domain_relinquish_resources), so every page reference moves the way it does in Xen.
  */
 
-import { fmtMfn } from "../common/format.js";
 import {
   DOMID_IO,
   type DomId,
@@ -234,10 +233,5 @@ export class Hypervisor {
   /** Reference count of a host frame (for simulations and reports). */
   pageCount(mfn: number): number {
     return this.machine.frames.getCount(this.machine.frames.pdx(mfn));
-  }
-
-  describePage(mfn: number): string {
-    const p = this.pageInfo(mfn);
-    return `mfn ${fmtMfn(mfn)} count=${p.count} c=${p.countInfo} owner=${p.owner ?? "none"} ${p.state}`;
   }
 }

@@ -4,11 +4,10 @@
  * xl create) produce one.
  */
 
-import { fmtPaddr } from "../common/format.js";
 import { DOMID_IO, type DomId, SshmError } from "../common/index.js";
 import type { FdtTree } from "../fdt/index.js";
 import { guestDtToDts, makeDomUDt, makeHwdomDt } from "../guestdt/index.js";
-import { INVALID_MFN, p2mTypeName } from "../p2m/index.js";
+import { INVALID_MFN } from "../p2m/index.js";
 import type { Domain } from "./domain.js";
 import type { Hypervisor } from "./hypervisor.js";
 import type { RegionRecord } from "./region.js";
@@ -218,9 +217,3 @@ export function blockSummary(d: Domain, gstart: number, size: number): string {
   if (holes) parts.push(`${holes} unmapped`);
   return parts.join(" + ") || "none";
 }
-
-export function describeRange(start: number, size: number): string {
-  return `[${fmtPaddr(start)}, ${fmtPaddr(start + size)})`;
-}
-
-export { p2mTypeName };

@@ -18,7 +18,6 @@
  * that vCPU translators compare at their synchronisation points.
  */
 
-import { fmtMfn } from "../common/format.js";
 import { type Gfn, type Mfn, SshmError } from "../common/index.js";
 import type { HostMemory, PageAllocator } from "../pagealloc/index.js";
 import {
@@ -571,14 +570,6 @@ export class P2m {
     for (const p of this.pool) this.alloc.free_heap_pages(p, 0);
     this.pool.length = 0;
     this.alloc.free_heap_pages(this.rootMfn, this.cfg.rootOrder);
-  }
-
-  /** Human description of a gfn's mapping. */
-  describeGfn(gfn: number): string {
-    const e = this.lookup(gfn);
-    return e.mfn === INVALID_MFN
-      ? `gfn ${fmtMfn(gfn)}: unmapped`
-      : `gfn ${fmtMfn(gfn)} -> mfn ${fmtMfn(e.mfn)} L${e.level}`;
   }
 }
 
