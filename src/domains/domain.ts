@@ -75,7 +75,11 @@ export class Domain {
 
   /** A vCPU of this domain (guest reads and writes through its own TLB). */
   vcpu(opts: VcpuOptions = {}): Vcpu {
-    return new Vcpu(this.mem, this.p2m.handle(), opts);
+    // In this thread the hypervisor can resolve stage-2 translation faults (access tracking).
+    return new Vcpu(this.mem, this.p2m.handle(), {
+      resolveTranslationFault: (gfn) => this.p2m.resolveTranslationFault(gfn),
+      ...opts,
+    });
   }
 
   /** Guest RAM banks merged from the allocation chunks (for the guest DT and reports). */

@@ -536,6 +536,70 @@ export class P2m {
     }
   }
 
+  // ---- access tracking: hardware-invalid entries that are valid to Xen ----
+
+  /**
+   * p2m_invalidate_table: clear the hardware valid bit of every entry of a table (entries stay
+   * valid to Xen, which decides by type); the flush is deferred to the unlock.
+   */
+  private invalidateTable(tbl: number): void {
+    const base = this.table(tbl);
+    for (let i = 0; i < 512; i++) {
+      const w = base + i * 2;
+      const lo = this.u32[w]!;
+      // "avoid updating the entry if the valid bit is already cleared"
+      if ((lo & 1) === 0) continue;
+      Atomics.store(this.u32, w, (lo & ~1) >>> 0);
+    }
+    this.needFlush = true;
+  }
+
+  /**
+   * p2m_invalidate_root: what p2m_domain_creation_finished does when the IOMMU does not share
+   * the p2m. Every guest access then takes translation faults that Xen resolves level by level.
+   */
+  invalidateRoot(): void {
+    for (let r = 0; r < this.rootPages; r++) this.invalidateTable(this.rootMfn + r);
+    this.unlock();
+  }
+
+  /**
+   * p2m_resolve_translation_fault(gfn): go down to the first entry whose valid bit is clear; if it
+   * is valid to Xen, invalidate its sub-table (when it is a table) and set its valid bit. Returns
+   * true when the fault is resolved (also when the entry was already valid: a racing update).
+   */
+  resolveTranslationFault(gfn: Gfn | number): boolean {
+    if (gfn > this.maxMapped) return false;
+    const rootIdx = Math.floor(gfn / 2 ** this.rootShift);
+    if (rootIdx >= this.rootPages) return false;
+    let tbl = this.rootMfn + rootIdx;
+    let w = 0;
+    let level = this.cfg.rootLevel;
+    for (; level <= 3; level++) {
+      w = this.table(tbl) + offset(gfn, level) * 2;
+      const lo = this.u32[w]!;
+      const hi = this.u32[w + 1]!;
+      if (level === 3 || (lo & 1) === 0) break;
+      // p2m_next_level(read-only): an entry invalid to Xen, or a block, stops the walk.
+      if (descType(hi) === p2m_invalid || (lo & 2) === 0) break;
+      tbl = descMfn(lo, hi);
+    }
+    this.table(tbl);
+    const lo = this.u32[w]!;
+    const hi = this.u32[w + 1]!;
+    let resolved = false;
+    if ((lo & 1) !== 0) resolved = true;
+    else if (descType(hi) !== p2m_invalid) {
+      if (level < 3 && (lo & 2) !== 0) this.invalidateTable(descMfn(lo, hi));
+      this.table(tbl);
+      // No flush needed for the entry itself: its valid bit was clear.
+      Atomics.store(this.u32, w, (lo | 1) >>> 0);
+      resolved = true;
+    }
+    this.unlock();
+    return resolved;
+  }
+
   // ---- teardown ----
 
   /**

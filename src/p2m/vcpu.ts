@@ -53,6 +53,11 @@ class TableReader {
 export interface VcpuOptions {
   /** log2 of the TLB entries (default 12: 4096 entries, 16 MiB of 4 KiB pages). */
   readonly tlbBits?: number;
+  /**
+   * The hypervisor's stage-2 translation-fault handler (Xen's p2m_resolve_translation_fault),
+   * called in this thread with the faulting gfn; true = resolved, retry the access.
+   */
+  readonly resolveTranslationFault?: (gfn: number) => boolean;
 }
 
 export interface VcpuStats {
@@ -62,11 +67,13 @@ export interface VcpuStats {
   faults: number;
   /** Local TLB flushes (epoch changes seen). */
   flushes: number;
+  /** Translation faults the hypervisor resolved (the access was then retried). */
+  resolved: number;
 }
 
 export class Vcpu {
   readonly vmid: number;
-  readonly stats: VcpuStats = { misses: 0, faults: 0, flushes: 0 };
+  readonly stats: VcpuStats = { misses: 0, faults: 0, flushes: 0, resolved: 0 };
   private readonly mem: HostMemory;
   private readonly cfg: DecodedVtcr;
   private readonly root: number;
@@ -92,6 +99,7 @@ export class Vcpu {
   private seenEpoch: number;
   private readonly out = new Float64Array(4);
   private readonly tables: TableReader;
+  private readonly resolver: ((gfn: number) => boolean) | undefined;
 
   constructor(mem: HostMemory, p2m: P2mHandle, opts: VcpuOptions = {}) {
     const bits = opts.tlbBits ?? 12;
@@ -115,6 +123,7 @@ export class Vcpu {
     this.epoch = new Int32Array(p2m.epoch);
     this.seenEpoch = Atomics.load(this.epoch, 0);
     this.tables = new TableReader(mem);
+    this.resolver = opts.resolveTranslationFault;
   }
 
   /**
@@ -323,7 +332,15 @@ export class Vcpu {
   private fill(ipa: number, access: number): number {
     this.sync();
     const out = this.out;
-    const r = walkStage2Raw(this.tables, this.cfg, this.root, ipa, access, out);
+    let r = walkStage2Raw(this.tables, this.cfg, this.root, ipa, access, out);
+    // A translation fault goes to the hypervisor first; each resolution fixes one level, so a
+    // walk needs at most one per level. The resolver's flushes are seen by sync() before retrying.
+    for (let tries = 0; r >> 8 === 1 && this.resolver !== undefined && tries < 5; tries++) {
+      if (!this.resolver(Math.floor(ipa / 4096))) break;
+      this.stats.resolved++;
+      this.sync();
+      r = walkStage2Raw(this.tables, this.cfg, this.root, ipa, access, out);
+    }
     if (r !== 0) {
       this.stats.faults++;
       throw Stage2Fault.fromPacked(r, ipa, ACCESS_NAME[access]!);
