@@ -44,7 +44,7 @@ class TableReader {
       this.u32 = this.mem.chunkU32(loc.chunk);
     }
     const off = pa - this.origin;
-    const v = this.u32[off / 4];
+    const v = this.u32[off >>> 2]; // off < 1 GiB: the shift is exact
     // A window may hold RAM only in part: off the end of its buffer, take the checked path.
     return v === undefined ? this.mem.read32(pa) : v;
   }
