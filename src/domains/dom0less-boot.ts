@@ -196,6 +196,7 @@ function buildSystem(
     if (rc) return fail("rejected", panicLine(rc), culprit());
   }
   warnings.push(...builder.warnings);
+  warnings.push(...duplicateMappingLeaks(hv));
   for (const r of builder.regions.values()) {
     if (r.owner === undefined)
       warnings.push({
@@ -243,6 +244,35 @@ function subtract(
       s = Math.max(s, k.start + k.size);
     }
     if (s < e) out.push({ start: s, size: e - s });
+  }
+  return out;
+}
+
+/**
+ * A borrower mapping replaced by a later mapping of the same host pages in the same domain (another
+ * node of the same id at an overlapping guest address, borrower or owner): Xen counted the borrower
+ * in nr_shm_borrowers, but p2m_set_entry frees nothing when the MFN does not change, so that
+ * borrower's pre-taken reference per page is never dropped and the region can never be freed.
+ */
+function duplicateMappingLeaks(hv: Hypervisor): ReportWarning[] {
+  const out: ReportWarning[] = [];
+  for (const d of hv.domains) {
+    const b = d.shm;
+    for (let j = 1; j < b.length; j++) {
+      for (let i = 0; i < j; i++) {
+        const x = b[i]!;
+        const y = b[j]!;
+        if (x.role === "owner") continue;
+        const sameFrames = y.hstart - x.hstart === y.gstart - x.gstart;
+        if (x.id !== y.id || !sameFrames || y.gstart >= x.gstart + x.size || x.gstart >= y.gstart + y.size)
+          continue;
+        out.push({
+          code: "B9",
+          node: y.source,
+          message: `${y.source} maps the pages of "${y.id}" again over ${x.source} in ${d.name}: Xen counted both nodes as borrowers but keeps one mapping, so one reference per page is never dropped and the region can never be freed`,
+        });
+      }
+    }
   }
   return out;
 }

@@ -80,6 +80,7 @@ export class StaticShmBuilder {
   process_shm(d: Domain, nodes: readonly ParsedShmNode[], banks: readonly ShmBank[]): number {
     for (const n of nodes) {
       this.current = n;
+      const underflows = d.p2m.putUnderflows.length;
       // BUG_ON((strlen(shm_id) <= 0) || (strlen(shm_id) >= MAX_SHM_ID_LENGTH))
       if (n.id.length === 0)
         throw new XenCrash(
@@ -176,6 +177,14 @@ export class StaticShmBuilder {
       // append_shm_bank_to_domain(): kinfo->shm_mem holds at most NR_SHMEM_BANKS entries.
       if (d.guestShm.length >= NR_SHMEM_BANKS) return -ENOMEM;
       d.guestShm.push({ gaddr: gbase, size: psize, id: n.id, offset: 0 });
+      // This node's mapping replaced a foreign entry and put references on pages that hold none
+      // (their owner is not built yet, or there is none): Xen's debug builds stop at the ASSERT in
+      // put_page; release builds wrap count_info, and the owner's acquire of those pages then fails.
+      const u = d.p2m.putUnderflows[underflows];
+      if (u)
+        throw new XenCrash(
+          `put_page() on mfn ${fmtMfn(u.mfn)} with count 0 while building ${formatDomain(d.domid)}: ${n.path} replaced a foreign mapping whose pages hold no reference yet (ASSERT in debug builds; release builds wrap count_info and a later acquire of those pages fails)`,
+        );
     }
     this.current = undefined;
     return 0;

@@ -296,9 +296,9 @@ export class P2m {
       if (order === 0 && this.lastL3 >= 0) {
         // The following gfns of the same L3 table are not 512-aligned, so Xen would map each of
         // them at order 0 by walking down to this same table: update them in place.
-        const run = Math.min(nr - 1, 511 - (sgfn % 512));
+        const run = Math.min(nr - 1, 511 - (sgfn & 511));
         if (run > 0)
-          this.setLeafRun(this.lastL3, (sgfn % 512) + 1, run, sgfn + 1, removing ? smfn : smfn + 1, t, a);
+          this.setLeafRun(this.lastL3, (sgfn & 511) + 1, run, sgfn + 1, removing ? smfn : smfn + 1, t, a);
         done += run;
       }
       sgfn += done;
@@ -637,8 +637,9 @@ export class P2m {
   }
 }
 
+/** x is a multiple of 2^bits (bits <= 30). `&` keeps the exact low bits of an integer < 2^53. */
 function aligned(x: number, bits: number): boolean {
-  return x % 2 ** bits === 0;
+  return (x & ((1 << bits) - 1)) === 0;
 }
 
 /** Index of gfn's entry in its table at `level` (exact for gfn < 2^53). */

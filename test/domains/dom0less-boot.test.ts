@@ -357,3 +357,48 @@ describe("guest device trees", () => {
     expect(dom0).not.toContain("xen,domain-shared-memory-v1"); // config nodes are not passed to Dom0
   });
 });
+
+describe("what the pipeline fuzzing found", () => {
+  it("a borrower mapping replaced by another node of the same id at the same guest address leaks, and says so", () => {
+    const { report, system } = boot(
+      hostDts({
+        domUs: [
+          { name: "domU1", shm: [{ id: "X", role: "owner", sm: [0x50000000, 0x60000000, 0x200000] }] },
+          {
+            name: "domU2",
+            shm: [
+              { id: "X", role: "borrower", sm: [0x50000000, 0x80000000, 0x200000] },
+              { id: "X", role: "borrower", sm: [0x50000000, 0x80000000, 0x200000] },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(report.warnings.some((w) => w.code === "B9" && /never be freed/.test(w.message))).toBe(true);
+    system!.destroy("domU2");
+    system!.destroy("domU1");
+    expect(system!.regionCounts("X")).toEqual([1]); // N = 2 counted, one mapping dropped
+  });
+
+  it("a put on pages that hold no reference yet while building is Xen's put_page ASSERT (crash)", () => {
+    const { report } = boot(
+      hostDts({
+        domUs: [
+          {
+            name: "domU1",
+            shm: [
+              { id: "c", role: "borrower", sm: [0x80000000, 0x80000000, 0x400000] },
+              { id: "a", sm: [0x50000000, 0x80000000, 0x200000] },
+            ],
+          },
+          { name: "domU2", shm: [{ id: "c", role: "owner", sm: [0x80000000, 0x60000000, 0x400000] }] },
+        ],
+      }),
+    );
+    expect(report.verdict).toBe("crash");
+    expect(report.panic).toMatch(
+      /^put_page\(\) on mfn 80000 with count 0 while building d1: \/chosen\/domU1\/shm1 replaced/,
+    );
+    expect(report.failedNode).toMatch(/^\/chosen\/domU1\/shm1 /);
+  });
+});

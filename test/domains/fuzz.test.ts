@@ -38,7 +38,7 @@ const anyShm: fc.Arbitrary<ShmSpec> = fc
 const REGION: Record<string, { p: number | null; s: number }> = {
   a: { p: 0x5000_0000, s: 0x20_0000 },
   b: { p: null, s: 0x40_0000 },
-  c: { p: 0x8000_0000, s: 0x4000_0000 },
+  c: { p: 0x8000_0000, s: 0x40_0000 },
 };
 const goodShm: fc.Arbitrary<ShmSpec> = fc
   .record({
@@ -99,14 +99,22 @@ describe("dom0less pipeline fuzzing", () => {
           const leaked = r.refcounts.some((x) => x.count > 0);
           const explained =
             r.owner === "dom_io" ||
+            r.borrowers.length > 0 || // a live borrower (Dom0) still holds its references
             r.owner === "Dom0" ||
             codes.has("B4") ||
             codes.has("B6") ||
-            codes.has("B3");
+            codes.has("B3") ||
+            s
+              .report()
+              .warnings.some(
+                (w) =>
+                  w.code === "B9" && w.message.includes(`"${r.id}"`) && w.message.includes("never be freed"),
+              );
           if (leaked && !explained)
             throw new Error(`region ${r.id} still referenced: ${JSON.stringify(r.refcounts)}`);
         }
-        expect(s.report().domains.every((d) => d.domid === 0)).toBe(true);
+        // Only Dom0 keeps running; a destroyed owner whose pages leaked (explained above) stays dying.
+        expect(s.report().domains.every((d) => d.domid === 0 || d.state === "dying")).toBe(true);
       }),
       { numRuns: 150 },
     );
