@@ -12,18 +12,7 @@ import {
   sshmRole,
   XenStore,
 } from "../../src/xenstore/index.js";
-
-function throwsExactly(fn: () => unknown, code: string, message: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(SshmError);
-  expect((err as SshmError).code).toBe(code);
-  expect((err as SshmError).message).toBe(message);
-}
+import { throwsExactly } from "../helpers/errors.js";
 
 /** XL-3: owner d1 (RAM 0x40000000-0x50000000) id=A begin=0x4F000000 size=0x100000; borrower d2. */
 function xl3(): XenStore {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { SshmError } from "../../src/common/errors.js";
 import {
   parsePerm,
   permToString,
@@ -8,19 +7,7 @@ import {
   XenStore,
   xenstoreLs,
 } from "../../src/xenstore/index.js";
-
-/** Run `fn`, expect an SshmError with exactly this code and message. */
-function throwsExactly(fn: () => unknown, code: string, message: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(SshmError);
-  expect((err as SshmError).code).toBe(code);
-  expect((err as SshmError).message).toBe(message);
-}
+import { throwsExactly } from "../helpers/errors.js";
 
 describe("xenstore path validation", () => {
   const fixtures: [string, string][] = [
