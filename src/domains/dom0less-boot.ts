@@ -8,7 +8,7 @@
  * A failed boot leaves nothing behind: the machine it built is dropped (Xen would have panicked),
  * and the report describes how far it got.
  */
-import { formatDomain, isSshmError, SshmError } from "../common/index.js";
+import { fmtPaddr, formatDomain, isSshmError, SshmError } from "../common/index.js";
 import {
   type DomainSpec,
   describeHost,
@@ -217,7 +217,13 @@ function allocateRam(hv: Hypervisor, d: Domain, spec: DomainSpec, memBytes: numb
       if (rc)
         throw new SshmError(
           "ESTATIC_MEM",
-          `${formatDomain(d.domid)}: failed to acquire static memory ${b.start.toString(16)}: ${rc}`,
+          `${formatDomain(d.domid)}: xen,static-mem bank [${fmtPaddr(b.start)}, ${fmtPaddr(b.start + b.size)}) cannot be acquired (rc = ${rc}): every page of a static-mem bank must be RAM reserved at boot and not used by anything else`,
+          {
+            node: spec.node.loc
+              ? `${spec.path} (${spec.node.loc.file}:${spec.node.loc.line}:${spec.node.loc.column})`
+              : spec.path,
+            key: "xen,static-mem",
+          },
         );
       const gbase = spec.directMap ? b.start : g;
       d.p2m.guest_physmap_add_pages(gbase / 4096, b.start / 4096, b.size / 4096);
