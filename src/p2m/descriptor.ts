@@ -105,6 +105,15 @@ export function levelIndexRaw(ipa: number, level: number): number {
 }
 
 /** Table index of `ipa` at `level` (0..511). */
+/**
+ * levelIndexRaw from the IPA split into its exact 32-bit halves (`lo` = IPA[31:0] as from
+ * `ipa >>> 0`, `hi` = IPA[52:32]): integer shifts only, for the walk loop.
+ */
+export function levelIndexHalves(lo: number, hi: number, level: number): number {
+  const s = 39 - 9 * level; // LEVEL_SHIFT[level]: 39, 30, 21, 12
+  return level === 0 ? hi >>> 7 : (lo >>> s) | (hi << (32 - s));
+}
+
 export function levelIndex(ipa: number, level: number): number {
   return (ipa * (LEVEL_INV[level] as number)) & 511;
 }
@@ -333,6 +342,16 @@ export function descOutputAddress(lo: number, hi: number, level: number): number
 /** Next-level table address held in a table descriptor (bits 47:12). */
 export function descTableAddress(lo: number, hi: number): number {
   return (hi & D_OA_HI_MASK) * TWO_32 + ((lo & D_OA_LO_MASK) >>> 0);
+}
+
+/** The table address of a table descriptor as halves: bits 31:12 (as an int32) ... */
+export function descTableAddressLo(lo: number): number {
+  return lo & D_OA_LO_MASK;
+}
+
+/** ... and bits 47:32. descTableAddress = hi * 2^32 + (lo >>> 0). */
+export function descTableAddressHi(hi: number): number {
+  return hi & D_OA_HI_MASK;
 }
 
 /**

@@ -6,47 +6,61 @@
  *
  * The TLB is direct-mapped and VMID-private, with one tag array per access type: a page enters
  * only the tags its permissions allow (a foreign page gets no exec tag, a read-only page no write
- * tag), so a permission fault always goes through the walker. Tags hold the IPA page number; pages
- * at or above 2^31 (IPAs of 44 bits and more) are never cached and always walk.
+ * tag), so a permission fault always goes through the walker. Tags are exact doubles holding the
+ * IPA page number and the host chunk, for any IPA size up to 48 bits.
  *
  * Coherence with the p2m follows Xen's flush model: every TLB flush of the VMID bumps a shared
  * epoch word, and a vCPU compares it in sync() — at its own batch boundaries (what a real CPU sees
- * at the DSB after a TLBI) — and on every slow path. sync() is cheap (one Atomics.load); nothing
- * atomic runs on the hit path.
+ * at the DSB after a TLBI) — and peeks at it on every refill. Nothing atomic runs on the hit path.
  */
 import type { HostMemory } from "../pagealloc/index.js";
 import { descRead, descWrite, descXn } from "./descriptor.js";
 import { Stage2Fault } from "./fault.js";
 import type { P2mHandle } from "./p2m.js";
 import { type DecodedVtcr, decodeVtcr } from "./vtcr.js";
-import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, walkStage2Raw } from "./walker.js";
+import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, WALK_IPA, WALK_ROOT, walkStage2Raw } from "./walker.js";
 
 const ACCESS_NAME = ["read", "write", "exec"] as const;
 
+/** 2^-12 (exact): page number = page base * INV_PAGE. */
+const INV_PAGE = 1 / 4096;
 /**
- * How the walker reads descriptors on a TLB miss: through the 1 GiB window of the last table read
+ * A tag is `pn + chunk * CHUNK_TAG`, pn the IPA page number (< 2^36 for a 48-bit IPA) and chunk
+ * the host window holding the page, so one float compare checks page, alignment and chunk at once
+ * and stays exact for 2^17 chunks (128 TiB of RAM windows).
+ */
+const CHUNK_TAG = 2 ** 36;
+const MAX_TAGGED_CHUNKS = 2 ** 17;
+const NO_CHUNK_BIAS = -(2 ** 52);
+
+/**
+ * How the walker reads descriptors on a TLB miss: through the buffer of the last table read
  * (tables of one p2m come from the same heap and mostly share a window), so a walk does not
- * re-resolve the chunk for each of its six 32-bit reads. Reads outside RAM still fail clearly.
+ * re-resolve the chunk for each of its 32-bit reads. Reads outside RAM still fail clearly.
  */
 class TableReader {
-  private win = -1;
   private origin = 0;
+  private limit = 0;
   private u32: Uint32Array = new Uint32Array(new SharedArrayBuffer(0));
 
   constructor(private readonly mem: HostMemory) {}
 
   read32(pa: number): number {
-    const w = Math.floor(pa / 1073741824);
-    if (w !== this.win) {
-      const loc = this.mem.locate(pa, 4);
-      this.win = w;
-      this.origin = pa - loc.offset;
-      this.u32 = this.mem.chunkU32(loc.chunk);
-    }
     const off = pa - this.origin;
-    const v = this.u32[off >>> 2]; // off < 1 GiB: the shift is exact
-    // A window may hold RAM only in part: off the end of its buffer, take the checked path.
-    return v === undefined ? this.mem.read32(pa) : v;
+    // Descriptor reads are 4-byte aligned, and off < limit <= 1 GiB makes the shift exact.
+    if (off >= 0 && off < this.limit) return this.u32[off >>> 2]!;
+    return this.reload(pa);
+  }
+
+  /** Switch to the buffer holding pa (only a solid one is cached: holes must keep failing). */
+  private reload(pa: number): number {
+    const loc = this.mem.locate(pa, 4);
+    if (this.mem.chunkIsSolid(loc.chunk)) {
+      this.u32 = this.mem.chunkU32(loc.chunk);
+      this.origin = pa - loc.offset;
+      this.limit = this.u32.length * 4;
+    }
+    return this.mem.read32(pa);
   }
 }
 
@@ -76,42 +90,54 @@ export class Vcpu {
   readonly stats: VcpuStats = { misses: 0, faults: 0, flushes: 0, resolved: 0 };
   private readonly mem: HostMemory;
   private readonly cfg: DecodedVtcr;
-  private readonly root: number;
   private readonly mask: number;
-  private readonly tagR: Int32Array;
-  private readonly tagW: Int32Array;
-  private readonly tagX: Int32Array;
+  /**
+   * One tag array per access type: `pn + chunk * CHUNK_TAG` when the page allows that access
+   * without a slow path, -1 otherwise (QEMU's flags-in-comparator idea).
+   */
+  private readonly tagR: Float64Array;
+  private readonly tagW: Float64Array;
+  private readonly tagX: Float64Array;
   /** Word index of the host page in its chunk. */
   private readonly hostWord: Int32Array;
-  /** Chunk id of the host page. */
+  /** Chunk id of the host page (slow paths only: the hit path checks it through the tag). */
   private readonly chunk: Int32Array;
-  /** Chunk id -> 32-bit view (filled on first use). */
+  /** Chunk id -> 32-bit and byte views (filled on first use). */
   private readonly views: Uint32Array[];
   private readonly bytes: Uint8Array[];
   /**
-   * The chunk of the last slow-path access and its view. The hit path reads through this one view,
-   * not views[chunk[i]]: one field instead of two dependent loads (measured 1.8 ns against 3.2 ns
-   * per sequential hit). A hit in another chunk switches it on the slow path.
+   * The current chunk (the host window of the last slow-path access): its views and its tag bias
+   * `curId * CHUNK_TAG`. A hit reads through these fields only; a page in another chunk misses its
+   * tag compare and switches them on the slow path.
    */
   private cur: Uint32Array;
+  private curBytes: Uint8Array;
   private curId = -1;
+  /** Before the first slow path: a bias no tag (nor the empty tag -1) can match. */
+  private curBias = NO_CHUNK_BIAS;
   private readonly epoch: Int32Array;
   private seenEpoch: number;
-  private readonly out = new Float64Array(4);
+  /** walkStage2Raw's io: the IPA goes in io[WALK_IPA], the root stays in io[WALK_ROOT]. */
+  private readonly out = new Float64Array(6);
   private readonly tables: TableReader;
   private readonly resolver: ((gfn: number) => boolean) | undefined;
+  /** The last host buffer a refill located a page in (see locatePage). */
+  private pgOrigin = 0;
+  private pgLimit = 0;
+  private pgChunk = 0;
 
   constructor(mem: HostMemory, p2m: P2mHandle, opts: VcpuOptions = {}) {
     const bits = opts.tlbBits ?? 12;
+    if (!Number.isInteger(bits) || bits < 0 || bits > 20)
+      throw new RangeError(`Vcpu: tlbBits must be an integer in 0..20, got ${bits}`);
     const n = 2 ** bits;
     this.mem = mem;
     this.vmid = p2m.vmid;
     this.cfg = decodeVtcr(p2m.vtcr, p2m.ipaBits);
-    this.root = p2m.rootPaddr;
     this.mask = n - 1;
-    this.tagR = new Int32Array(n).fill(-1);
-    this.tagW = new Int32Array(n).fill(-1);
-    this.tagX = new Int32Array(n).fill(-1);
+    this.tagR = new Float64Array(n).fill(-1);
+    this.tagW = new Float64Array(n).fill(-1);
+    this.tagX = new Float64Array(n).fill(-1);
     this.hostWord = new Int32Array(n);
     this.chunk = new Int32Array(n);
     // Placeholders over a SharedArrayBuffer too: V8 specialises on shared vs unshared backing
@@ -120,8 +146,10 @@ export class Vcpu {
     this.views = mem.chunks.map(() => new Uint32Array(none));
     this.bytes = mem.chunks.map(() => new Uint8Array(none));
     this.cur = new Uint32Array(none);
+    this.curBytes = new Uint8Array(none);
     this.epoch = new Int32Array(p2m.epoch);
     this.seenEpoch = Atomics.load(this.epoch, 0);
+    this.out[WALK_ROOT] = p2m.rootPaddr;
     this.tables = new TableReader(mem);
     this.resolver = opts.resolveTranslationFault;
   }
@@ -147,49 +175,56 @@ export class Vcpu {
   }
 
   // ---- the hot path ----
+  //
+  // A hit is: index = IPA[12+bits-1:12], one float compare of the tag with
+  // (IPA - in-page offset) / 4096 + current chunk's bias, one load. Keeping bits 1:0 out of the
+  // subtracted offset folds the alignment check into the same compare (QEMU folds alignment into
+  // its comparator the same way): a misaligned IPA leaves a fraction and never equals a tag.
 
   read32(ipa: number): number {
-    const pn = Math.floor(ipa / 4096);
-    const i = pn & this.mask;
-    if (this.tagR[i] === pn && this.chunk[i] === this.curId && (ipa & 3) === 0) {
-      return this.cur[this.hostWord[i]! + ((ipa & 0xfff) >>> 2)]!;
-    }
+    const o = ipa & 0xffc;
+    const i = (ipa >>> 12) & this.mask;
+    if (this.tagR[i] === (ipa - o) * INV_PAGE + this.curBias) return this.cur[this.hostWord[i]! + (o >>> 2)]!;
     return this.read32Slow(ipa);
   }
 
   write32(ipa: number, v: number): void {
-    const pn = Math.floor(ipa / 4096);
-    const i = pn & this.mask;
-    if (this.tagW[i] === pn && this.chunk[i] === this.curId && (ipa & 3) === 0) {
-      this.cur[this.hostWord[i]! + ((ipa & 0xfff) >>> 2)] = v;
+    const o = ipa & 0xffc;
+    const i = (ipa >>> 12) & this.mask;
+    if (this.tagW[i] === (ipa - o) * INV_PAGE + this.curBias) {
+      this.cur[this.hostWord[i]! + (o >>> 2)] = v;
       return;
     }
     this.write32Slow(ipa, v);
   }
 
   read8(ipa: number): number {
-    const pn = Math.floor(ipa / 4096);
-    const i = pn & this.mask;
-    if (this.tagR[i] !== pn) this.fill(ipa, ACCESS_READ);
-    return this.bytes[this.chunk[i]!]![this.hostWord[i]! * 4 + (ipa & 0xfff)]!;
+    const o = ipa & 0xfff;
+    const i = (ipa >>> 12) & this.mask;
+    if (this.tagR[i] === (ipa - o) * INV_PAGE + this.curBias)
+      return this.curBytes[this.hostWord[i]! * 4 + o]!;
+    return this.readByteSlow(ipa, ACCESS_READ);
   }
 
   write8(ipa: number, v: number): void {
-    const pn = Math.floor(ipa / 4096);
-    const i = pn & this.mask;
-    if (this.tagW[i] !== pn) this.fill(ipa, ACCESS_WRITE);
-    this.bytes[this.chunk[i]!]![this.hostWord[i]! * 4 + (ipa & 0xfff)] = v;
+    const o = ipa & 0xfff;
+    const i = (ipa >>> 12) & this.mask;
+    if (this.tagW[i] === (ipa - o) * INV_PAGE + this.curBias) {
+      this.curBytes[this.hostWord[i]! * 4 + o] = v;
+      return;
+    }
+    const j = this.slot(ipa, ACCESS_WRITE);
+    this.bytes[this.chunk[j]!]![this.hostWord[j]! * 4 + o] = v;
   }
 
   /** Instruction fetch (needs an executable mapping). */
   fetch32(ipa: number): number {
-    const pn = Math.floor(ipa / 4096);
-    const i = pn & this.mask;
-    if (this.tagX[i] !== pn || (ipa & 3) !== 0) {
-      if ((ipa & 3) !== 0) return this.assemble(ipa, 4, ACCESS_EXEC);
-      this.fill(ipa, ACCESS_EXEC);
-    }
-    return this.views[this.chunk[i]!]![this.hostWord[i]! + ((ipa & 0xfff) >>> 2)]!;
+    const o = ipa & 0xffc;
+    const i = (ipa >>> 12) & this.mask;
+    if (this.tagX[i] === (ipa - o) * INV_PAGE + this.curBias) return this.cur[this.hostWord[i]! + (o >>> 2)]!;
+    if ((ipa & 3) !== 0) return this.assemble(ipa, 4, ACCESS_EXEC);
+    const j = this.slot(ipa, ACCESS_EXEC);
+    return this.views[this.chunk[j]!]![this.hostWord[j]! + (o >>> 2)]!;
   }
 
   // ---- wider and narrower accesses (built on the above) ----
@@ -223,9 +258,7 @@ export class Vcpu {
     let done = 0;
     while (done < dst.length) {
       const a = ipa + done;
-      const pn = Math.floor(a / 4096);
-      const i = pn & this.mask;
-      if (this.tagR[i] !== pn) this.fill(a, ACCESS_READ);
+      const i = this.slot(a, ACCESS_READ);
       const off = a & 0xfff;
       const n = Math.min(4096 - off, dst.length - done);
       const base = this.hostWord[i]! * 4 + off;
@@ -239,9 +272,7 @@ export class Vcpu {
     let done = 0;
     while (done < src.length) {
       const a = ipa + done;
-      const pn = Math.floor(a / 4096);
-      const i = pn & this.mask;
-      if (this.tagW[i] !== pn) this.fill(a, ACCESS_WRITE);
+      const i = this.slot(a, ACCESS_WRITE);
       const off = a & 0xfff;
       const n = Math.min(4096 - off, src.length - done);
       this.bytes[this.chunk[i]!]!.set(src.subarray(done, done + n), this.hostWord[i]! * 4 + off);
@@ -252,19 +283,32 @@ export class Vcpu {
   /** Host physical address of ipa for `access`, walking (and filling) as needed. */
   translate(ipa: number, access: "read" | "write" | "exec" = "read"): number {
     const code = access === "read" ? ACCESS_READ : access === "write" ? ACCESS_WRITE : ACCESS_EXEC;
-    const i = this.fill(ipa, code);
+    const i = this.slot(ipa, code);
     return this.mem.chunks[this.chunk[i]!]!.origin + this.hostWord[i]! * 4 + (ipa & 0xfff);
   }
 
   // ---- slow paths ----
 
+  /**
+   * The TLB slot holding a translation of ipa's page for `access`: the cached one when its tag
+   * matches the page in whatever chunk, otherwise a fresh walk and refill. Throws Stage2Fault.
+   */
+  private slot(ipa: number, access: number): number {
+    const o = ipa & 0xfff;
+    const i = (ipa >>> 12) & this.mask;
+    const tags = access === ACCESS_READ ? this.tagR : access === ACCESS_WRITE ? this.tagW : this.tagX;
+    const t = tags[i]!;
+    if (t >= 0 && t === (ipa - o) * INV_PAGE + this.chunk[i]! * CHUNK_TAG) return i;
+    // The IPA travels in the walker's io array: as an argument V8 would box it (above 2^30) per miss.
+    this.out[WALK_IPA] = ipa;
+    return this.fill(access);
+  }
+
   private read32Slow(ipa: number): number {
     if ((ipa & 3) !== 0) return this.assemble(ipa, 4, ACCESS_READ);
-    const pn = Math.floor(ipa / 4096);
-    let i = pn & this.mask;
-    if (this.tagR[i] !== pn) i = this.fill(ipa, ACCESS_READ);
+    const i = this.slot(ipa, ACCESS_READ);
     this.switchTo(this.chunk[i]!);
-    return this.cur[this.hostWord[i]! + ((ipa & 0xfff) >>> 2)]!;
+    return this.cur[this.hostWord[i]! + ((ipa & 0xffc) >>> 2)]!;
   }
 
   private write32Slow(ipa: number, v: number): void {
@@ -272,74 +316,72 @@ export class Vcpu {
       for (let b = 0; b < 4; b++) this.write8(ipa + b, (v >>> (8 * b)) & 0xff);
       return;
     }
-    const pn = Math.floor(ipa / 4096);
-    let i = pn & this.mask;
-    if (this.tagW[i] !== pn) i = this.fill(ipa, ACCESS_WRITE);
+    const i = this.slot(ipa, ACCESS_WRITE);
     this.switchTo(this.chunk[i]!);
-    this.cur[this.hostWord[i]! + ((ipa & 0xfff) >>> 2)] = v;
+    this.cur[this.hostWord[i]! + ((ipa & 0xffc) >>> 2)] = v;
+  }
+
+  private readByteSlow(ipa: number, access: number): number {
+    const i = this.slot(ipa, access);
+    return this.bytes[this.chunk[i]!]![this.hostWord[i]! * 4 + (ipa & 0xfff)]!;
   }
 
   private switchTo(id: number): void {
     if (id !== this.curId) {
       this.curId = id;
+      this.curBias = id * CHUNK_TAG;
       this.cur = this.views[id]!;
+      this.curBytes = this.bytes[id]!;
     }
   }
 
   /** Unaligned little-endian read of `len` bytes, each byte translated (may cross pages). */
   private assemble(ipa: number, len: number, access: number): number {
     let v = 0;
-    for (let b = 0; b < len; b++) {
-      const a = ipa + b;
-      const i = this.fill(a, access);
-      v |= this.bytes[this.chunk[i]!]![this.hostWord[i]! * 4 + (a & 0xfff)]! << (8 * b);
-    }
+    for (let b = 0; b < len; b++) v |= this.readByteSlow(ipa + b, access) << (8 * b);
     return v >>> 0;
   }
 
-  private lastPageWin = -1;
-  private readonly lastLoc = { chunk: 0, offset: 0 };
-  private lastOrigin = 0;
-  private lastLimit = 0;
-
-  /** Chunk and offset of a mapped host page: the last page's window answers without a lookup. */
-  private locatePage(page: number): { chunk: number; offset: number } {
-    const w = Math.floor(page / 1073741824);
-    const off = page - this.lastOrigin;
-    // mfn_valid keeps holes between banks of one window out (they are not RAM).
-    if (
-      w === this.lastPageWin &&
-      off >= 0 &&
-      off + 4096 <= this.lastLimit &&
-      this.mem.ram.mfnValid(page / 4096)
-    ) {
-      this.lastLoc.offset = off;
-      return this.lastLoc;
-    }
+  /**
+   * Chunk and word index of a mapped host page, written to pgChunk and the return value. The last
+   * buffer answers without a lookup when it is RAM throughout; anything else takes
+   * HostMemory.locate, which refuses pages that are not RAM.
+   */
+  private locatePage(page: number): number {
+    const off = page - this.pgOrigin;
+    if (off >= 0 && off < this.pgLimit) return off / 4;
     const loc = this.mem.locate(page, 4096);
-    this.lastPageWin = w;
-    this.lastOrigin = page - loc.offset;
-    this.lastLimit = this.mem.chunkU8(loc.chunk).length;
-    this.lastLoc.chunk = loc.chunk;
-    this.lastLoc.offset = loc.offset;
-    return this.lastLoc;
+    if (this.views[loc.chunk]!.length === 0) {
+      this.views[loc.chunk] = this.mem.chunkU32(loc.chunk);
+      this.bytes[loc.chunk] = this.mem.chunkU8(loc.chunk);
+    }
+    this.pgChunk = loc.chunk;
+    if (this.mem.chunkIsSolid(loc.chunk)) {
+      this.pgOrigin = page - loc.offset;
+      this.pgLimit = this.views[loc.chunk]!.length * 4;
+    } else {
+      this.pgLimit = 0;
+    }
+    return loc.offset / 4;
   }
 
   /**
-   * Walk ipa for `access` and enter the page in the TLB. Returns the slot. Throws Stage2Fault on
-   * a fault. Pages with a number at or above 2^31 are translated but not cached.
+   * Walk out[WALK_IPA] for `access` and enter the page in the TLB. Returns the slot. Throws Stage2Fault on
+   * a fault. The epoch is peeked with a plain read (a relaxed load, as the descriptors themselves
+   * are read): the ordered check is sync() at the vCPU's synchronisation points.
    */
-  private fill(ipa: number, access: number): number {
-    this.sync();
+  private fill(access: number): number {
+    if (this.epoch[0] !== this.seenEpoch) this.sync();
     const out = this.out;
-    let r = walkStage2Raw(this.tables, this.cfg, this.root, ipa, access, out);
+    const ipa = out[WALK_IPA]!;
+    let r = walkStage2Raw(this.tables, this.cfg, access, out);
     // A translation fault goes to the hypervisor first; each resolution fixes one level, so a
     // walk needs at most one per level. The resolver's flushes are seen by sync() before retrying.
     for (let tries = 0; r >> 8 === 1 && this.resolver !== undefined && tries < 5; tries++) {
       if (!this.resolver(Math.floor(ipa / 4096))) break;
       this.stats.resolved++;
       this.sync();
-      r = walkStage2Raw(this.tables, this.cfg, this.root, ipa, access, out);
+      r = walkStage2Raw(this.tables, this.cfg, access, out);
     }
     if (r !== 0) {
       this.stats.faults++;
@@ -350,20 +392,16 @@ export class Vcpu {
     const lo = out[2]!;
     const hi = out[3]!;
     // `&` keeps the exact low bits of any integer below 2^53; a float `%` is a runtime call in V8.
-    const page = pa - (pa & 0xfff);
-    const loc = this.locatePage(page);
-    if (this.views[loc.chunk]!.length === 0) {
-      this.views[loc.chunk] = this.mem.chunkU32(loc.chunk);
-      this.bytes[loc.chunk] = this.mem.chunkU8(loc.chunk);
-    }
-    const pn = Math.floor(ipa / 4096);
-    const i = pn & this.mask;
-    const tag = pn < 2 ** 31 ? pn : -1;
+    const word = this.locatePage(pa - (pa & 0xfff));
+    const chunk = this.pgChunk;
+    const i = (ipa >>> 12) & this.mask;
+    // Beyond 2^17 chunks a tag would lose exactness: such pages are translated but not cached.
+    const tag = chunk < MAX_TAGGED_CHUNKS ? (ipa - (ipa & 0xfff)) * INV_PAGE + chunk * CHUNK_TAG : -1;
     this.tagR[i] = descRead(lo) ? tag : -1;
     this.tagW[i] = descWrite(lo) ? tag : -1;
     this.tagX[i] = (descXn(hi) & 2) === 0 ? tag : -1;
-    this.hostWord[i] = loc.offset / 4;
-    this.chunk[i] = loc.chunk;
+    this.hostWord[i] = word;
+    this.chunk[i] = chunk;
     return i;
   }
 }

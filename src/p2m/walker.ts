@@ -29,12 +29,12 @@ import {
   descOutputAddress,
   descS2ap,
   descSh,
-  descTableAddress,
+  descTableAddressHi,
+  descTableAddressLo,
   descType,
   descValid,
   descXn,
-  levelIndex,
-  levelIndexRaw,
+  levelIndexHalves,
   levelOffset,
 } from "./descriptor.js";
 import {
@@ -59,6 +59,9 @@ export interface PhysMemory extends PhysReader {
   write32(pa: number, value: number): void;
 }
 
+const TWO_32 = 4294967296;
+const TWO_M32 = 1 / TWO_32;
+
 /** Access codes for walkStage2Raw. `ACCESS_EL0` may be OR-ed in (matters only with FEAT_XNX). */
 export const ACCESS_READ = 0;
 export const ACCESS_WRITE = 1;
@@ -73,6 +76,10 @@ const ACCESS_CODE: Readonly<Record<AccessType, number>> = {
   exec: ACCESS_EXEC,
 };
 
+/** Slots of walkStage2Raw's io array that carry its inputs. */
+export const WALK_IPA = 4;
+export const WALK_ROOT = 5;
+
 /** The packed fault returned by walkStage2Raw: `(kind << 8) | level`. */
 export function packFault(kind: number, level: number): number {
   return (kind << 8) | level;
@@ -84,40 +91,45 @@ export function packFault(kind: number, level: number): number {
  * @param mem      host physical memory (descriptors are read as lo word at pa, hi word at pa+4);
  *                 it needs `write32` only when cfg.ha/hd make the walker update a descriptor.
  * @param cfg      decodeVtcr() result; its `ha`, `hd`, `xnx` select hardware features.
- * @param rootPaddr VTTBR_EL2.BADDR (bits below the root size are ignored, as QEMU does).
  * @param access   ACCESS_READ/WRITE/EXEC, optionally | ACCESS_EL0.
- * @param out      at least 4 slots. On success: [pa, level, leaf lo, leaf hi]. On a fault:
+ * @param io       at least 6 slots. In: io[WALK_IPA] = the IPA, io[WALK_ROOT] = VTTBR_EL2.BADDR
+ *                 (bits below the root size are ignored, as QEMU does). Addresses travel through
+ *                 io rather than as arguments because V8 boxes a number above 2^30 into a fresh
+ *                 heap object at every call boundary; a TLB refill must not allocate.
+ *                 Out, on success: io[0..3] = [pa, level, leaf lo, leaf hi]. On a fault:
  *                 [unchanged, level, lo, hi] of the descriptor that faulted (lo = hi = 0 for the
  *                 level 0 configuration/base faults, where no descriptor was read).
  * @returns 0 on success, otherwise packFault(kind, level) with kind 1 = translation,
  *          2 = access flag, 3 = permission, 4 = address size.
  */
-export function walkStage2Raw(
-  mem: PhysReader,
-  cfg: DecodedVtcr,
-  rootPaddr: number,
-  ipa: number,
-  access: number,
-  out: Float64Array,
-): number {
+export function walkStage2Raw(mem: PhysReader, cfg: DecodedVtcr, access: number, io: Float64Array): number {
+  const out = io;
+  const ipa = io[WALK_IPA]!;
+  const rootPaddr = io[WALK_ROOT]!;
   // Configuration checks and the IPA range: level 0 Translation fault (S2InvalidSL etc.).
   if (!cfg.valid || ipa >= cfg.ipaLimit) return walkFault(out, FAULT_TRANSLATION, 0, 0, 0);
   // VTTBR.BADDR above the effective OA size: level 0 Address size fault.
   if (rootPaddr >= cfg.oaLimit) return walkFault(out, FAULT_ADDRESS_SIZE, 0, 0, 0);
   const oaBits = cfg.oaBits;
   let level = cfg.startLevel;
-  // Low BADDR bits below the root table size are ignored (QEMU masks them). Floor-divide rather
-  // than `%`: a float modulo is a runtime call in V8.
-  const align = cfg.rootAlign;
-  let table = Math.floor(rootPaddr / align) * align;
+  // Low BADDR bits below the root table size are ignored (QEMU masks them). The root is at most
+  // 16 pages (64 KiB), so `&` (ToInt32 keeps the exact low 32 bits) clears them without a division.
+  const root = rootPaddr - (rootPaddr & (cfg.rootAlign - 1));
+  // Addresses and the IPA are split into exact 32-bit halves so the loop runs on integer ops: a
+  // table address is (tHi = PA[47:32], tLo = PA[31:12] << 12), and an entry's byte offset fits in
+  // the table's alignment, so `tLo | index << 3` is exact.
+  const ipaLo = ipa >>> 0;
+  const ipaHi = (ipa - ipaLo) * TWO_M32;
+  let tLo = root | 0;
+  let tHi = (root - (root >>> 0)) * TWO_M32;
   // The root may be up to 16 concatenated tables: its index takes the IPA bits above the start
   // level's top bit too (a 40-bit IPA at L1 uses IPA[39:30], so bit 39 picks the root page).
-  let index = levelIndexRaw(ipa, level) & (cfg.rootEntries - 1);
+  let index = levelIndexHalves(ipaLo, ipaHi, level) & (cfg.rootEntries - 1);
   let descPa = 0;
   let lo = 0;
   let hi = 0;
   for (;;) {
-    descPa = table + index * 8;
+    descPa = tHi * TWO_32 + ((tLo | (index << 3)) >>> 0);
     lo = mem.read32(descPa) >>> 0;
     hi = mem.read32(descPa + 4) >>> 0;
     if (descIsValidTableOrPage(lo)) {
@@ -125,9 +137,10 @@ export function walkStage2Raw(
       // OA size at the level of the descriptor that holds them.
       if (descOaExceeds(hi, oaBits)) return walkFault(out, FAULT_ADDRESS_SIZE, level, lo, hi);
       if (level === 3) break;
-      table = descTableAddress(lo, hi);
+      tLo = descTableAddressLo(lo);
+      tHi = descTableAddressHi(hi);
       level++;
-      index = levelIndex(ipa, level);
+      index = levelIndexHalves(ipaLo, ipaHi, level) & 511;
       continue;
     }
     // bit 0 clear: invalid. bits 01: a block, which exists only at L1/L2 with a 4 KB granule
@@ -253,8 +266,10 @@ export function walkStage2(
     throw new TypeError("walkStage2: hardware AF/dirty update (ha/hd) needs mem.write32");
   }
   const root = decodeVttbr(regs.vttbr).baddr;
-  const out = new Float64Array(4);
-  const r = walkStage2Raw(mem, cfg, root, ipa, code | (opts.el === 0 ? ACCESS_EL0 : 0), out);
+  const out = new Float64Array(6);
+  out[WALK_IPA] = ipa;
+  out[WALK_ROOT] = root;
+  const r = walkStage2Raw(mem, cfg, code | (opts.el === 0 ? ACCESS_EL0 : 0), out);
   if (r === 0) {
     const lo = out[2] as number;
     const hi = out[3] as number;

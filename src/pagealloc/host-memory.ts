@@ -162,6 +162,12 @@ export class HostMemory {
     return c.u8;
   }
 
+  /** True when the chunk's buffer is RAM throughout (no holes between banks inside its window). */
+  chunkIsSolid(id: number): boolean {
+    const c = this.chunks[id]!;
+    return c.ram.length === 2 && c.ram[0] === 0 && c.ram[1] === c.size;
+  }
+
   private inRam(c: Chunk, off: number, len: number): boolean {
     const r = c.ram;
     for (let i = 0; i < r.length; i += 2) if (off >= r[i]! && off + len <= r[i + 1]!) return true;

@@ -149,3 +149,140 @@ describe("vCPU guest accesses", () => {
     );
   });
 });
+
+/** A host whose RAM spans two 1 GiB windows (two host buffers), with a 48-bit IPA p2m. */
+function twoChunks(tlbBits: number) {
+  const m = new Machine([
+    { base: 0x4000_0000, size: 0x100_0000 },
+    { base: 0x8000_0000, size: 0x100_0000 },
+  ]);
+  const p = new P2m(m, 1, 1, { ipaBits: 48 });
+  const v = new Vcpu(m.mem, p.handle(), { tlbBits });
+  return { m, p, v };
+}
+
+describe("vCPU tags: host chunks and IPA sizes", () => {
+  it("pages in two host buffers alternate correctly, even in the same TLB slot", () => {
+    const { m, p, v } = twoChunks(0); // one slot: every page evicts the other
+    p.insertMapping(0x50000, 1, 0x40100, p2m_ram_rw); // window 1
+    p.insertMapping(0x50001, 1, 0x80100, p2m_ram_rw); // window 2
+    m.mem.write32(0x4010_0010, 0x1111);
+    m.mem.write32(0x8010_0010, 0x2222);
+    for (let k = 0; k < 4; k++) {
+      expect(v.read32(0x5000_0010)).toBe(0x1111);
+      expect(v.read32(0x5000_1010)).toBe(0x2222);
+    }
+    // With a larger TLB both pages stay cached; the hit path must still tell the buffers apart.
+    const w = new Vcpu(m.mem, p.handle(), { tlbBits: 4 });
+    for (let k = 0; k < 4; k++) {
+      w.write32(0x5000_0020 + 4 * k, 100 + k);
+      w.write32(0x5000_1020 + 4 * k, 200 + k);
+      expect(w.read8(0x5000_0020 + 4 * k)).toBe(100 + k);
+      expect(w.read8(0x5000_1020 + 4 * k)).toBe(200 + k);
+    }
+    expect(m.mem.read32(0x4010_002c)).toBe(103);
+    expect(m.mem.read32(0x8010_002c)).toBe(203);
+  });
+
+  it("IPAs above 2^43 (48-bit guests) are cached and translated exactly", () => {
+    const { m, p, v } = twoChunks(4);
+    const top = 2 ** 48 - 4096; // the last page of a 48-bit IPA space
+    const gfn = top / 4096;
+    p.insertMapping(gfn, 1, 0x80200, p2m_ram_rw);
+    // Same TLB slot and same low 32 address bits as `top`, 2^44 lower: must not alias.
+    p.insertMapping(gfn - 2 ** 32, 1, 0x40200, p2m_ram_rw);
+    v.write32(top + 8, 0xabcd);
+    v.write32(top - 2 ** 44 + 8, 0x1234);
+    expect(v.read32(top + 8)).toBe(0xabcd);
+    expect(v.read32(top - 2 ** 44 + 8)).toBe(0x1234);
+    expect(m.mem.read32(0x8020_0008)).toBe(0xabcd);
+    expect(m.mem.read32(0x4020_0008)).toBe(0x1234);
+    expect(v.translate(top + 0xfff)).toBe(0x8020_0fff);
+    // Both pages use slot 15 of 16: every switch between them is a refill, never an alias.
+    expect(v.stats.misses).toBe(5);
+    p.removeMapping(gfn, 1);
+    v.sync();
+    expect(fault(() => v.read32(top + 8))).toMatchObject({ kind: "translation", level: 3 });
+  });
+
+  it("an empty TLB never hits: IPA 0 and the last 48-bit page fault before anything was cached", () => {
+    const { v } = twoChunks(0);
+    expect(fault(() => v.read32(0)).kind).toBe("translation");
+    expect(fault(() => v.read32(2 ** 48 - 4)).kind).toBe("translation");
+    expect(fault(() => v.read8(2 ** 48 - 1)).kind).toBe("translation");
+  });
+
+  it("a page cached by a byte access is read correctly by the first word access", () => {
+    // read8's slow path fills the TLB without choosing the hit path's buffer: the word hit that
+    // follows must not read through a buffer that was never chosen.
+    const { m, p, v } = twoChunks(4);
+    p.insertMapping(0x50000, 1, 0x40100, p2m_ram_rw);
+    m.mem.write32(0x4010_0040, 0xfeedf00d);
+    expect(v.read8(0x5000_0040)).toBe(0x0d);
+    expect(v.read32(0x5000_0040)).toBe(0xfeedf00d);
+    expect(v.fetch32(0x5000_0040)).toBe(0xfeedf00d);
+  });
+
+  it("misaligned accesses never take the fast path's word view", () => {
+    const { m, p, v } = twoChunks(4);
+    p.insertMapping(0x50000, 2, 0x80100, p2m_ram_rw);
+    for (let i = 0; i < 8; i++) m.mem.write8(0x8010_0ff8 + i, i + 1);
+    expect(v.read32(0x5000_0ff8)).toBe(0x04030201); // cached now
+    expect(v.read32(0x5000_0ff9)).toBe(0x05040302);
+    expect(v.read32(0x5000_0ffe)).toBe(0x00000807 | (m.mem.read16(0x8010_1000) << 16));
+    expect(v.read16(0x5000_0ffb)).toBe(0x0504);
+  });
+
+  it("agrees with a reference model across two host buffers and high IPAs", () => {
+    // Guest pages: 32 low ones and 32 just below 2^48; host frames in either window.
+    const gfnOf = (g: number) => (g < 32 ? 0x50000 + g : 2 ** 36 - 64 + g);
+    const mfnOf = (h: number) => (h < 64 ? 0x40100 + h : 0x80100 + h - 64);
+    const op = fc.oneof(
+      fc.record({
+        k: fc.constant("map" as const),
+        g: fc.integer({ min: 0, max: 63 }),
+        h: fc.integer({ min: 0, max: 127 }),
+        ro: fc.boolean(),
+      }),
+      fc.record({ k: fc.constant("unmap" as const), g: fc.integer({ min: 0, max: 63 }) }),
+      fc.record({
+        k: fc.constant("rw" as const),
+        g: fc.integer({ min: 0, max: 63 }),
+        off: fc.integer({ min: 0, max: 1023 }),
+        val: fc.integer(),
+        write: fc.boolean(),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 }), fc.array(op, { maxLength: 60 }), (bits, ops) => {
+        const { m, p, v } = twoChunks(bits);
+        const model = new Map<number, { h: number; ro: boolean }>();
+        for (const o of ops) {
+          if (o.k === "map") {
+            p.insertMapping(gfnOf(o.g), 1, mfnOf(o.h), o.ro ? p2m_ram_ro : p2m_ram_rw);
+            model.set(o.g, { h: o.h, ro: o.ro });
+          } else if (o.k === "unmap") {
+            p.removeMapping(gfnOf(o.g), 1);
+            model.delete(o.g);
+          } else {
+            v.sync();
+            const ipa = gfnOf(o.g) * 4096 + o.off * 4;
+            const e = model.get(o.g);
+            const host = e ? mfnOf(e.h) * 4096 + o.off * 4 : 0;
+            if (!e) {
+              expect(fault(() => (o.write ? v.write32(ipa, o.val) : v.read32(ipa))).kind).toBe("translation");
+            } else if (o.write && e.ro) {
+              expect(fault(() => v.write32(ipa, o.val)).kind).toBe("permission");
+            } else if (o.write) {
+              v.write32(ipa, o.val);
+              expect(m.mem.read32(host)).toBe(o.val >>> 0);
+            } else {
+              expect(v.read32(ipa)).toBe(m.mem.read32(host));
+            }
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -22,13 +22,22 @@ import {
   p2m_ram_ro,
   p2m_ram_rw,
 } from "../../src/p2m/types.js";
-import { decodeVtcr, generateVttbr, generateVttbrBig, p2mConfigForIpaBits } from "../../src/p2m/vtcr.js";
+import {
+  type DecodedVtcr,
+  decodeVtcr,
+  generateVttbr,
+  generateVttbrBig,
+  p2mConfigForIpaBits,
+} from "../../src/p2m/vtcr.js";
 import {
   ACCESS_EL0,
   ACCESS_EXEC,
   ACCESS_READ,
   ACCESS_WRITE,
   type AccessType,
+  type PhysReader,
+  WALK_IPA,
+  WALK_ROOT,
   walkStage2,
   walkStage2Raw,
 } from "../../src/p2m/walker.js";
@@ -426,28 +435,42 @@ describe("hardware features", () => {
   });
 });
 
+/** walkStage2Raw with its inputs placed in io[WALK_IPA] and io[WALK_ROOT]. */
+function raw(
+  mem: PhysReader,
+  cfg: DecodedVtcr,
+  root: number,
+  ipa: number,
+  access: number,
+  out: Float64Array,
+) {
+  out[WALK_IPA] = ipa;
+  out[WALK_ROOT] = root;
+  return walkStage2Raw(mem, cfg, access, out);
+}
+
 describe("walkStage2Raw", () => {
   it("fills out[] and returns 0 or a packed fault, reusing one buffer", () => {
     const p = new TestP2m(40);
     p.map(0x4000_1000, 0x8000_5000, 3, p2m_map_foreign_rw);
     const cfg = decodeVtcr(p.cfg.vtcr);
-    const out = new Float64Array(4);
-    expect(walkStage2Raw(p.mem, cfg, p.root, 0x4000_1abc, ACCESS_READ, out)).toBe(0);
-    expect(Array.from(out)).toEqual([
+    const out = new Float64Array(6);
+    expect(raw(p.mem, cfg, p.root, 0x4000_1abc, ACCESS_READ, out)).toBe(0);
+    expect(Array.from(out.subarray(0, 4))).toEqual([
       0x8000_5abc,
       3,
       p2mEntryLo(0x80005, p2m_map_foreign_rw, p2m_access_rwx, 3),
       p2mEntryHi(0x80005, p2m_map_foreign_rw, p2m_access_rwx),
     ]);
-    const r = walkStage2Raw(p.mem, cfg, p.root, 0x4000_1abc, ACCESS_EXEC, out);
+    const r = raw(p.mem, cfg, p.root, 0x4000_1abc, ACCESS_EXEC, out);
     expect(r).toBe((3 << 8) | 3);
     expect([packedFaultKind(r), packedFaultLevel(r)]).toEqual([3, 3]);
-    expect(walkStage2Raw(p.mem, cfg, p.root, 0x4000_1abc, ACCESS_WRITE, out)).toBe(0);
-    expect(walkStage2Raw(p.mem, cfg, p.root, 0x4020_0000, ACCESS_READ, out)).toBe((1 << 8) | 2);
+    expect(raw(p.mem, cfg, p.root, 0x4000_1abc, ACCESS_WRITE, out)).toBe(0);
+    expect(raw(p.mem, cfg, p.root, 0x4020_0000, ACCESS_READ, out)).toBe((1 << 8) | 2);
     expect(out[1]).toBe(2);
     expect(out[2]).toBe(0);
-    expect(walkStage2Raw(p.mem, cfg, p.root, 2 ** 40, ACCESS_READ, out)).toBe(1 << 8);
-    expect(walkStage2Raw(p.mem, cfg, 2 ** 41, 0, ACCESS_READ, out)).toBe(4 << 8);
+    expect(raw(p.mem, cfg, p.root, 2 ** 40, ACCESS_READ, out)).toBe(1 << 8);
+    expect(raw(p.mem, cfg, 2 ** 41, 0, ACCESS_READ, out)).toBe(4 << 8);
   });
 
   it("ACCESS_EL0 selects the EL0 XN column when cfg.xnx", () => {
@@ -456,9 +479,9 @@ describe("walkStage2Raw", () => {
     const d = p.mem.readDesc(at);
     p.mem.writeDesc(at, d.lo, (d.hi | (1 << 21)) >>> 0); // XN=01: EL0 may execute
     const cfg = decodeVtcr(p.cfg.vtcr, undefined, { xnx: true });
-    const out = new Float64Array(4);
-    expect(walkStage2Raw(p.mem, cfg, p.root, 0x1000, ACCESS_EXEC | ACCESS_EL0, out)).toBe(0);
-    expect(walkStage2Raw(p.mem, cfg, p.root, 0x1000, ACCESS_EXEC, out)).toBe((3 << 8) | 3);
+    const out = new Float64Array(6);
+    expect(raw(p.mem, cfg, p.root, 0x1000, ACCESS_EXEC | ACCESS_EL0, out)).toBe(0);
+    expect(raw(p.mem, cfg, p.root, 0x1000, ACCESS_EXEC, out)).toBe((3 << 8) | 3);
   });
 });
 
