@@ -125,11 +125,10 @@ export function walkStage2Raw(mem: PhysReader, cfg: DecodedVtcr, access: number,
   // The root may be up to 16 concatenated tables: its index takes the IPA bits above the start
   // level's top bit too (a 40-bit IPA at L1 uses IPA[39:30], so bit 39 picks the root page).
   let index = levelIndexHalves(ipaLo, ipaHi, level) & (cfg.rootEntries - 1);
-  let descPa = 0;
   let lo = 0;
   let hi = 0;
   for (;;) {
-    descPa = tHi * TWO_32 + ((tLo | (index << 3)) >>> 0);
+    const descPa = tHi * TWO_32 + ((tLo | (index << 3)) >>> 0);
     lo = mem.read32(descPa) >>> 0;
     hi = mem.read32(descPa + 4) >>> 0;
     if (descIsValidTableOrPage(lo)) {
@@ -152,43 +151,43 @@ export function walkStage2Raw(mem: PhysReader, cfg: DecodedVtcr, access: number,
 
   // Leaf. Hardware updates are computed first but written only if the access is then allowed
   // (QEMU writes the updated descriptor after the permission check).
-  let newLo = lo;
-  if (!descAf(lo)) {
-    if (!cfg.ha) return walkFault(out, FAULT_ACCESS_FLAG, level, lo, hi);
-    newLo = descLoWithAf(newLo);
-  }
-  const kind = access & 3;
-  if (cfg.hd && kind === ACCESS_WRITE && descDbm(hi)) newLo = descLoWithWrite(newLo);
-
-  const s2ap = descS2ap(newLo);
-  let allowed: boolean;
-  if (kind === ACCESS_READ) {
-    allowed = (s2ap & 1) !== 0;
-  } else if (kind === ACCESS_WRITE) {
-    allowed = (s2ap & 2) !== 0;
+  if (descAf(lo) && !cfg.hd) {
+    // Nothing for the hardware to update (the common case): permissions only.
+    if (!leafAllows(lo, hi, access, cfg.xnx)) return walkFault(out, FAULT_PERMISSION, level, lo, hi);
   } else {
-    const xn = descXn(hi);
-    if (cfg.xnx) {
-      // FEAT_XNX: 00 both ELs, 01 EL0 only ("PXN"), 10 neither, 11 EL1 only ("UXN").
-      const el0 = (access & ACCESS_EL0) !== 0;
-      allowed = xn === 0 || (xn === 1 && el0) || (xn === 3 && !el0);
-    } else {
-      // Only bit 54 counts; with an AArch64 EL2 execution does not require read permission.
-      allowed = (xn & 2) === 0;
+    let newLo = lo;
+    if (!descAf(lo)) {
+      if (!cfg.ha) return walkFault(out, FAULT_ACCESS_FLAG, level, lo, hi);
+      newLo = descLoWithAf(newLo);
     }
-  }
-  if (!allowed) return walkFault(out, FAULT_PERMISSION, level, lo, hi);
-
-  if (newLo !== lo) {
-    // Single-threaded model of the hardware's atomic update: no compare-and-swap needed.
-    (mem as PhysMemory).write32(descPa, newLo);
-    lo = newLo;
+    if (cfg.hd && (access & 3) === ACCESS_WRITE && descDbm(hi)) newLo = descLoWithWrite(newLo);
+    if (!leafAllows(newLo, hi, access, cfg.xnx)) return walkFault(out, FAULT_PERMISSION, level, lo, hi);
+    if (newLo !== lo) {
+      // Single-threaded model of the hardware's atomic update: no compare-and-swap needed.
+      (mem as PhysMemory).write32(tHi * TWO_32 + ((tLo | (index << 3)) >>> 0), newLo);
+      lo = newLo;
+    }
   }
   out[0] = descOutputAddress(lo, hi, level) + levelOffset(ipa, level);
   out[1] = level;
   out[2] = lo;
   out[3] = hi;
   return 0;
+}
+
+/** Stage-2 permission check of a leaf descriptor for an access (S2AP, XN; FEAT_XNX when xnx). */
+function leafAllows(lo: number, hi: number, access: number, xnx: boolean): boolean {
+  const kind = access & 3;
+  if (kind === ACCESS_READ) return (descS2ap(lo) & 1) !== 0;
+  if (kind === ACCESS_WRITE) return (descS2ap(lo) & 2) !== 0;
+  const xn = descXn(hi);
+  if (xnx) {
+    // FEAT_XNX: 00 both ELs, 01 EL0 only ("PXN"), 10 neither, 11 EL1 only ("UXN").
+    const el0 = (access & ACCESS_EL0) !== 0;
+    return xn === 0 || (xn === 1 && el0) || (xn === 3 && !el0);
+  }
+  // Only bit 54 counts; with an AArch64 EL2 execution does not require read permission.
+  return (xn & 2) === 0;
 }
 
 /** Record the faulting level and descriptor in `out` and return the packed fault. */
