@@ -17,8 +17,17 @@ import type { HostMemory } from "../pagealloc/index.js";
 import { descRead, descWrite, descXn } from "./descriptor.js";
 import { Stage2Fault } from "./fault.js";
 import type { P2mHandle } from "./p2m.js";
-import { type DecodedVtcr, decodeVtcr } from "./vtcr.js";
-import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, WALK_IPA, WALK_ROOT, walkStage2Raw } from "./walker.js";
+import { decodeVtcr } from "./vtcr.js";
+import {
+  ACCESS_EXEC,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  WALK_IPA,
+  WALK_ROOT,
+  type WalkConfig,
+  walkConfig,
+  walkStage2Raw,
+} from "./walker.js";
 
 const ACCESS_NAME = ["read", "write", "exec"] as const;
 
@@ -89,7 +98,7 @@ export class Vcpu {
   readonly vmid: number;
   readonly stats: VcpuStats = { misses: 0, faults: 0, flushes: 0, resolved: 0 };
   private readonly mem: HostMemory;
-  private readonly cfg: DecodedVtcr;
+  private readonly cfg: WalkConfig;
   private readonly mask: number;
   /**
    * One tag array per access type: `pn + chunk * CHUNK_TAG` when the page allows that access
@@ -133,7 +142,7 @@ export class Vcpu {
     const n = 2 ** bits;
     this.mem = mem;
     this.vmid = p2m.vmid;
-    this.cfg = decodeVtcr(p2m.vtcr, p2m.ipaBits);
+    this.cfg = walkConfig(decodeVtcr(p2m.vtcr, p2m.ipaBits));
     this.mask = n - 1;
     this.tagR = new Float64Array(n).fill(-1);
     this.tagW = new Float64Array(n).fill(-1);

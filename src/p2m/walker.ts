@@ -76,6 +76,40 @@ const ACCESS_CODE: Readonly<Record<AccessType, number>> = {
   exec: ACCESS_EXEC,
 };
 
+/** Feature bits of WalkConfig.features. */
+export const WALK_HA = 1;
+export const WALK_HD = 2;
+export const WALK_XNX = 4;
+
+/**
+ * What walkStage2Raw needs from a decoded VTCR, as plain numbers. V8 compiles a test of a boolean
+ * field into a generic ToBoolean (several compares against its oddballs); measured at ~5 ns per walk
+ * for `valid` alone, so validity is folded into ipaLimit and the features into one bit set.
+ */
+export interface WalkConfig {
+  /** 2^ipaBits, or 0 when the VTCR is invalid: every IPA then takes the level 0 Translation fault. */
+  readonly ipaLimit: number;
+  readonly oaLimit: number;
+  readonly oaBits: number;
+  readonly startLevel: number;
+  readonly rootEntries: number;
+  readonly rootAlign: number;
+  /** WALK_HA | WALK_HD | WALK_XNX. */
+  readonly features: number;
+}
+
+export function walkConfig(cfg: DecodedVtcr): WalkConfig {
+  return {
+    ipaLimit: cfg.valid ? cfg.ipaLimit : 0,
+    oaLimit: cfg.oaLimit,
+    oaBits: cfg.oaBits,
+    startLevel: cfg.startLevel,
+    rootEntries: cfg.rootEntries,
+    rootAlign: cfg.rootAlign,
+    features: (cfg.ha ? WALK_HA : 0) | (cfg.hd ? WALK_HD : 0) | (cfg.xnx ? WALK_XNX : 0),
+  };
+}
+
 /** Slots of walkStage2Raw's io array that carry its inputs. */
 export const WALK_IPA = 4;
 export const WALK_ROOT = 5;
@@ -90,7 +124,7 @@ export function packFault(kind: number, level: number): number {
  *
  * @param mem      host physical memory (descriptors are read as lo word at pa, hi word at pa+4);
  *                 it needs `write32` only when cfg.ha/hd make the walker update a descriptor.
- * @param cfg      decodeVtcr() result; its `ha`, `hd`, `xnx` select hardware features.
+ * @param cfg      walkConfig(decodeVtcr(...)); its features select HA, HD and FEAT_XNX.
  * @param access   ACCESS_READ/WRITE/EXEC, optionally | ACCESS_EL0.
  * @param io       at least 6 slots. In: io[WALK_IPA] = the IPA, io[WALK_ROOT] = VTTBR_EL2.BADDR
  *                 (bits below the root size are ignored, as QEMU does). Addresses travel through
@@ -102,12 +136,12 @@ export function packFault(kind: number, level: number): number {
  * @returns 0 on success, otherwise packFault(kind, level) with kind 1 = translation,
  *          2 = access flag, 3 = permission, 4 = address size.
  */
-export function walkStage2Raw(mem: PhysReader, cfg: DecodedVtcr, access: number, io: Float64Array): number {
+export function walkStage2Raw(mem: PhysReader, cfg: WalkConfig, access: number, io: Float64Array): number {
   const out = io;
   const ipa = io[WALK_IPA]!;
   const rootPaddr = io[WALK_ROOT]!;
   // Configuration checks and the IPA range: level 0 Translation fault (S2InvalidSL etc.).
-  if (!cfg.valid || ipa >= cfg.ipaLimit) return walkFault(out, FAULT_TRANSLATION, 0, 0, 0);
+  if (!(ipa < cfg.ipaLimit)) return walkFault(out, FAULT_TRANSLATION, 0, 0, 0);
   // VTTBR.BADDR above the effective OA size: level 0 Address size fault.
   if (rootPaddr >= cfg.oaLimit) return walkFault(out, FAULT_ADDRESS_SIZE, 0, 0, 0);
   const oaBits = cfg.oaBits;
@@ -151,17 +185,19 @@ export function walkStage2Raw(mem: PhysReader, cfg: DecodedVtcr, access: number,
 
   // Leaf. Hardware updates are computed first but written only if the access is then allowed
   // (QEMU writes the updated descriptor after the permission check).
-  if (descAf(lo) && !cfg.hd) {
+  const features = cfg.features;
+  if (descAf(lo) && (features & WALK_HD) === 0) {
     // Nothing for the hardware to update (the common case): permissions only.
-    if (!leafAllows(lo, hi, access, cfg.xnx)) return walkFault(out, FAULT_PERMISSION, level, lo, hi);
+    if (!leafAllows(lo, hi, access, features)) return walkFault(out, FAULT_PERMISSION, level, lo, hi);
   } else {
     let newLo = lo;
     if (!descAf(lo)) {
-      if (!cfg.ha) return walkFault(out, FAULT_ACCESS_FLAG, level, lo, hi);
+      if ((features & WALK_HA) === 0) return walkFault(out, FAULT_ACCESS_FLAG, level, lo, hi);
       newLo = descLoWithAf(newLo);
     }
-    if (cfg.hd && (access & 3) === ACCESS_WRITE && descDbm(hi)) newLo = descLoWithWrite(newLo);
-    if (!leafAllows(newLo, hi, access, cfg.xnx)) return walkFault(out, FAULT_PERMISSION, level, lo, hi);
+    if ((features & WALK_HD) !== 0 && (access & 3) === ACCESS_WRITE && descDbm(hi))
+      newLo = descLoWithWrite(newLo);
+    if (!leafAllows(newLo, hi, access, features)) return walkFault(out, FAULT_PERMISSION, level, lo, hi);
     if (newLo !== lo) {
       // Single-threaded model of the hardware's atomic update: no compare-and-swap needed.
       (mem as PhysMemory).write32(tHi * TWO_32 + ((tLo | (index << 3)) >>> 0), newLo);
@@ -176,12 +212,12 @@ export function walkStage2Raw(mem: PhysReader, cfg: DecodedVtcr, access: number,
 }
 
 /** Stage-2 permission check of a leaf descriptor for an access (S2AP, XN; FEAT_XNX when xnx). */
-function leafAllows(lo: number, hi: number, access: number, xnx: boolean): boolean {
+function leafAllows(lo: number, hi: number, access: number, features: number): boolean {
   const kind = access & 3;
   if (kind === ACCESS_READ) return (descS2ap(lo) & 1) !== 0;
   if (kind === ACCESS_WRITE) return (descS2ap(lo) & 2) !== 0;
   const xn = descXn(hi);
-  if (xnx) {
+  if ((features & WALK_XNX) !== 0) {
     // FEAT_XNX: 00 both ELs, 01 EL0 only ("PXN"), 10 neither, 11 EL1 only ("UXN").
     const el0 = (access & ACCESS_EL0) !== 0;
     return xn === 0 || (xn === 1 && el0) || (xn === 3 && !el0);
@@ -268,7 +304,7 @@ export function walkStage2(
   const out = new Float64Array(6);
   out[WALK_IPA] = ipa;
   out[WALK_ROOT] = root;
-  const r = walkStage2Raw(mem, cfg, code | (opts.el === 0 ? ACCESS_EL0 : 0), out);
+  const r = walkStage2Raw(mem, walkConfig(cfg), code | (opts.el === 0 ? ACCESS_EL0 : 0), out);
   if (r === 0) {
     const lo = out[2] as number;
     const hi = out[3] as number;

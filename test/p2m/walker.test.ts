@@ -38,6 +38,7 @@ import {
   type PhysReader,
   WALK_IPA,
   WALK_ROOT,
+  walkConfig,
   walkStage2,
   walkStage2Raw,
 } from "../../src/p2m/walker.js";
@@ -446,7 +447,7 @@ function raw(
 ) {
   out[WALK_IPA] = ipa;
   out[WALK_ROOT] = root;
-  return walkStage2Raw(mem, cfg, access, out);
+  return walkStage2Raw(mem, walkConfig(cfg), access, out);
 }
 
 describe("walkStage2Raw", () => {
