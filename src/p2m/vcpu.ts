@@ -22,6 +22,7 @@ import {
   ACCESS_EXEC,
   ACCESS_READ,
   ACCESS_WRITE,
+  type TableMemory,
   WALK_IPA,
   WALK_ROOT,
   type WalkConfig,
@@ -30,6 +31,7 @@ import {
 } from "./walker.js";
 
 const ACCESS_NAME = ["read", "write", "exec"] as const;
+const TWO_32 = 4294967296;
 
 /** 2^-12 (exact): page number = page base * INV_PAGE. */
 const INV_PAGE = 1 / 4096;
@@ -45,29 +47,38 @@ const NO_CHUNK_BIAS = -(2 ** 52);
 /**
  * How the walker reads descriptors on a TLB miss: through the buffer of the last table read
  * (tables of one p2m come from the same heap and mostly share a window), so a walk does not
- * re-resolve the chunk for each of its 32-bit reads. Reads outside RAM still fail clearly.
+ * re-resolve the chunk for each of its 32-bit reads. The cached buffer is described by small
+ * integers (PA[47:32] of its origin, origin page within those 4 GiB, pages held) so the hit test
+ * is integer-only; a buffer never spans 4 GiB (it lies inside one 1 GiB window). Reads outside
+ * RAM still fail clearly.
  */
-class TableReader {
-  private origin = 0;
-  private limit = 0;
+class TableReader implements TableMemory {
+  private winHi = -1;
+  private basePg = 0;
+  private pages = 0;
   private u32: Uint32Array = new Uint32Array(new SharedArrayBuffer(0));
 
   constructor(private readonly mem: HostMemory) {}
 
-  read32(pa: number): number {
-    const off = pa - this.origin;
-    // Descriptor reads are 4-byte aligned, and off < limit <= 1 GiB makes the shift exact.
-    if (off >= 0 && off < this.limit) return this.u32[off >>> 2]!;
-    return this.reload(pa);
+  read32At(hi: number, lo: number): number {
+    const pg = (lo >>> 12) - this.basePg;
+    if (hi === this.winHi && pg >= 0 && pg < this.pages) return this.u32[(pg << 10) | ((lo & 0xffc) >>> 2)]!;
+    return this.reload(hi * TWO_32 + (lo >>> 0));
   }
 
-  /** Switch to the buffer holding pa (only a solid one is cached: holes must keep failing). */
+  write32At(hi: number, lo: number, value: number): void {
+    this.mem.write32(hi * TWO_32 + (lo >>> 0), value);
+  }
+
+  /** Switch to the buffer holding pa (only a page-aligned one that is all RAM: holes must keep failing). */
   private reload(pa: number): number {
     const loc = this.mem.locate(pa, 4);
-    if (this.mem.chunkIsSolid(loc.chunk)) {
+    const origin = pa - loc.offset;
+    if (this.mem.chunkIsSolid(loc.chunk) && (origin & 0xfff) === 0) {
       this.u32 = this.mem.chunkU32(loc.chunk);
-      this.origin = pa - loc.offset;
-      this.limit = this.u32.length * 4;
+      this.winHi = Math.floor(origin / TWO_32);
+      this.basePg = (origin >>> 0) >>> 12;
+      this.pages = this.u32.length >>> 10;
     }
     return this.mem.read32(pa);
   }

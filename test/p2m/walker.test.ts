@@ -36,6 +36,7 @@ import {
   ACCESS_WRITE,
   type AccessType,
   type PhysReader,
+  PhysTableMemory,
   WALK_IPA,
   WALK_ROOT,
   walkConfig,
@@ -447,7 +448,7 @@ function raw(
 ) {
   out[WALK_IPA] = ipa;
   out[WALK_ROOT] = root;
-  return walkStage2Raw(mem, walkConfig(cfg), access, out);
+  return walkStage2Raw(new PhysTableMemory(mem), walkConfig(cfg), access, out);
 }
 
 describe("walkStage2Raw", () => {
