@@ -14,21 +14,18 @@
  * at the DSB after a TLBI) — and peeks at it on every refill. Nothing atomic runs on the hit path.
  */
 import type { HostMemory } from "../pagealloc/index.js";
-import { descRead, descWrite, descXn } from "./descriptor.js";
-import { Stage2Fault } from "./fault.js";
+import * as descriptor from "./descriptor.js";
+import * as fault from "./fault.js";
 import type { P2mHandle } from "./p2m.js";
 import { decodeVtcr } from "./vtcr.js";
-import {
-  ACCESS_EXEC,
-  ACCESS_READ,
-  ACCESS_WRITE,
-  type TableMemory,
-  WALK_IPA,
-  WALK_ROOT,
-  type WalkConfig,
-  walkConfig,
-  walkStage2Raw,
-} from "./walker.js";
+import type { TableMemory, WalkConfig } from "./walker.js";
+import * as walker from "./walker.js";
+
+// Hot-path bindings: module-local consts instead of imports, which V8 reads through their module
+// cells with a TDZ check on every use (see the same note in walker.ts).
+const { descRead, descWrite, descXn } = descriptor;
+const { Stage2Fault } = fault;
+const { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, WALK_IPA, WALK_ROOT, walkConfig, walkStage2Raw } = walker;
 
 const ACCESS_NAME = ["read", "write", "exec"] as const;
 const TWO_32 = 4294967296;
