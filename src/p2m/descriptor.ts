@@ -339,6 +339,21 @@ export function descOutputAddress(lo: number, hi: number, level: number): number
   return (hi & (BLOCK_HI_MASK[l] as number)) * TWO_32 + ((lo & (BLOCK_LO_MASK[l] as number)) >>> 0);
 }
 
+/** descOutputAddress as halves: bits 47:32 ... */
+export function descOutputHi(lo: number, hi: number, level: number): number {
+  return hi & (BLOCK_HI_MASK[(lo & D_TABLE) !== 0 ? 3 : level] as number);
+}
+
+/** ... and bits 31:0 as an int32 bit pattern. */
+export function descOutputLo(lo: number, level: number): number {
+  return lo & (BLOCK_LO_MASK[(lo & D_TABLE) !== 0 ? 3 : level] as number);
+}
+
+/** levelOffset on the IPA's low 32 bits (every offset mask is below 2^30). */
+export function levelOffsetLo(ipaLo: number, level: number): number {
+  return ipaLo & (LEVEL_OFFSET_MASK[level] as number);
+}
+
 /** Next-level table address held in a table descriptor (bits 47:12). */
 export function descTableAddress(lo: number, hi: number): number {
   return (hi & D_OA_HI_MASK) * TWO_32 + ((lo & D_OA_LO_MASK) >>> 0);

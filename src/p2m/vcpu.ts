@@ -25,7 +25,18 @@ import * as walker from "./walker.js";
 // cells with a TDZ check on every use (see the same note in walker.ts).
 const { descRead, descWrite, descXn } = descriptor;
 const { Stage2Fault } = fault;
-const { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, WALK_IPA, WALK_ROOT, walkConfig, walkStage2Raw } = walker;
+const {
+  ACCESS_EXEC,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  WALK_IO_SIZE,
+  WALK_IPA,
+  WALK_PA_HI,
+  WALK_PA_LO,
+  WALK_ROOT,
+  walkConfig,
+  walkStage2Raw,
+} = walker;
 
 const ACCESS_NAME = ["read", "write", "exec"] as const;
 const TWO_32 = 4294967296;
@@ -42,42 +53,57 @@ const MAX_TAGGED_CHUNKS = 2 ** 17;
 const NO_CHUNK_BIAS = -(2 ** 52);
 
 /**
- * How the walker reads descriptors on a TLB miss: through the buffer of the last table read
- * (tables of one p2m come from the same heap and mostly share a window), so a walk does not
- * re-resolve the chunk for each of its 32-bit reads. The cached buffer is described by small
- * integers (PA[47:32] of its origin, origin page within those 4 GiB, pages held) so the hit test
- * is integer-only; a buffer never spans 4 GiB (it lies inside one 1 GiB window). Reads outside
- * RAM still fail clearly.
+ * A cached view of one host buffer (a RAM window's SharedArrayBuffer), described by small integers:
+ * PA[47:32] of its origin, the origin's page within those 4 GiB and the pages it holds, so that a
+ * lookup is integer-only. A buffer never spans 4 GiB (it lies inside one 1 GiB window), and only a
+ * buffer that is RAM throughout is cached, so holes between banks keep failing. A vCPU has two:
+ * one for descriptor reads (TableMemory, used by the walker) and one for the frames it maps.
  */
-class TableReader implements TableMemory {
-  private winHi = -1;
+class HostWindow implements TableMemory {
+  /** Chunk id of the last buffer located (cached or not). */
+  chunk = -1;
+  private hi = -1;
   private basePg = 0;
   private pages = 0;
   private u32: Uint32Array = new Uint32Array(new SharedArrayBuffer(0));
 
   constructor(private readonly mem: HostMemory) {}
 
-  read32At(hi: number, lo: number): number {
+  /** Word index of the address (hi = PA[47:32], lo = PA[31:0] as int32) in the cached buffer, or -1. */
+  word(hi: number, lo: number): number {
     const pg = (lo >>> 12) - this.basePg;
-    if (hi === this.winHi && pg >= 0 && pg < this.pages) return this.u32[(pg << 10) | ((lo & 0xffc) >>> 2)]!;
-    return this.reload(hi * TWO_32 + (lo >>> 0));
+    return hi === this.hi && pg >= 0 && pg < this.pages ? (pg << 10) | ((lo & 0xffc) >>> 2) : -1;
+  }
+
+  read32At(hi: number, lo: number): number {
+    const w = this.word(hi, lo);
+    if (w >= 0) return this.u32[w]!;
+    const pa = hi * TWO_32 + (lo >>> 0);
+    this.words(pa, 4); // remembers the buffer when it can; throws when pa is not RAM
+    return this.mem.read32(pa);
   }
 
   write32At(hi: number, lo: number, value: number): void {
     this.mem.write32(hi * TWO_32 + (lo >>> 0), value);
   }
 
-  /** Switch to the buffer holding pa (only a page-aligned one that is all RAM: holes must keep failing). */
-  private reload(pa: number): number {
-    const loc = this.mem.locate(pa, 4);
+  /**
+   * Word index of pa in its chunk's buffer, remembering that buffer (and its chunk) when it is
+   * RAM throughout. Throws when [pa, pa + len) is not RAM.
+   */
+  words(pa: number, len: number): number {
+    const loc = this.mem.locate(pa, len);
     const origin = pa - loc.offset;
+    this.chunk = loc.chunk;
     if (this.mem.chunkIsSolid(loc.chunk) && (origin & 0xfff) === 0) {
       this.u32 = this.mem.chunkU32(loc.chunk);
-      this.winHi = Math.floor(origin / TWO_32);
+      this.hi = Math.floor(origin / TWO_32);
       this.basePg = (origin >>> 0) >>> 12;
       this.pages = this.u32.length >>> 10;
+    } else {
+      this.pages = 0;
     }
-    return this.mem.read32(pa);
+    return loc.offset / 4;
   }
 }
 
@@ -135,13 +161,11 @@ export class Vcpu {
   private readonly epoch: Int32Array;
   private seenEpoch: number;
   /** walkStage2Raw's io: the IPA goes in io[WALK_IPA], the root stays in io[WALK_ROOT]. */
-  private readonly out = new Float64Array(6);
-  private readonly tables: TableReader;
+  private readonly out = new Float64Array(WALK_IO_SIZE);
+  /** Host buffers of the last table read and of the last frame mapped. */
+  private readonly tables: HostWindow;
+  private readonly frames: HostWindow;
   private readonly resolver: ((gfn: number) => boolean) | undefined;
-  /** The last host buffer a refill located a page in (see locatePage). */
-  private pgOrigin = 0;
-  private pgLimit = 0;
-  private pgChunk = 0;
 
   constructor(mem: HostMemory, p2m: P2mHandle, opts: VcpuOptions = {}) {
     const bits = opts.tlbBits ?? 12;
@@ -167,7 +191,8 @@ export class Vcpu {
     this.epoch = new Int32Array(p2m.epoch);
     this.seenEpoch = Atomics.load(this.epoch, 0);
     this.out[WALK_ROOT] = p2m.rootPaddr;
-    this.tables = new TableReader(mem);
+    this.tables = new HostWindow(mem);
+    this.frames = new HostWindow(mem);
     this.resolver = opts.resolveTranslationFault;
   }
 
@@ -359,27 +384,11 @@ export class Vcpu {
     return v >>> 0;
   }
 
-  /**
-   * Chunk and word index of a mapped host page, written to pgChunk and the return value. The last
-   * buffer answers without a lookup when it is RAM throughout; anything else takes
-   * HostMemory.locate, which refuses pages that are not RAM.
-   */
-  private locatePage(page: number): number {
-    const off = page - this.pgOrigin;
-    if (off >= 0 && off < this.pgLimit) return off / 4;
-    const loc = this.mem.locate(page, 4096);
-    if (this.views[loc.chunk]!.length === 0) {
-      this.views[loc.chunk] = this.mem.chunkU32(loc.chunk);
-      this.bytes[loc.chunk] = this.mem.chunkU8(loc.chunk);
+  private ensureViews(chunk: number): void {
+    if (this.views[chunk]!.length === 0) {
+      this.views[chunk] = this.mem.chunkU32(chunk);
+      this.bytes[chunk] = this.mem.chunkU8(chunk);
     }
-    this.pgChunk = loc.chunk;
-    if (this.mem.chunkIsSolid(loc.chunk)) {
-      this.pgOrigin = page - loc.offset;
-      this.pgLimit = this.views[loc.chunk]!.length * 4;
-    } else {
-      this.pgLimit = 0;
-    }
-    return loc.offset / 4;
   }
 
   /**
@@ -405,12 +414,17 @@ export class Vcpu {
       throw Stage2Fault.fromPacked(r, ipa, ACCESS_NAME[access]!);
     }
     this.stats.misses++;
-    const pa = out[0]!;
     const lo = out[2]!;
     const hi = out[3]!;
-    // `&` keeps the exact low bits of any integer below 2^53; a float `%` is a runtime call in V8.
-    const word = this.locatePage(pa - (pa & 0xfff));
-    const chunk = this.pgChunk;
+    // The frame, from the output address's halves: integer work only while it is in the last buffer.
+    const paHi = out[WALK_PA_HI]!;
+    const pageLo = out[WALK_PA_LO]! & ~0xfff;
+    let word = this.frames.word(paHi, pageLo);
+    if (word < 0) {
+      word = this.frames.words(paHi * TWO_32 + (pageLo >>> 0), 4096);
+      this.ensureViews(this.frames.chunk);
+    }
+    const chunk = this.frames.chunk;
     const i = (ipa >>> 12) & this.mask;
     // Beyond 2^17 chunks a tag would lose exactness: such pages are translated but not cached.
     const tag = chunk < MAX_TAGGED_CHUNKS ? (ipa - (ipa & 0xfff)) * INV_PAGE + chunk * CHUNK_TAG : -1;

@@ -35,7 +35,8 @@ const {
   descLoWithWrite,
   descMemAttr,
   descOaExceeds,
-  descOutputAddress,
+  descOutputHi,
+  descOutputLo,
   descS2ap,
   descSh,
   descTableAddressHi,
@@ -44,7 +45,7 @@ const {
   descValid,
   descXn,
   levelIndexHalves,
-  levelOffset,
+  levelOffsetLo,
 } = descriptor;
 const {
   FAULT_ACCESS_FLAG,
@@ -151,6 +152,13 @@ export function walkConfig(cfg: DecodedVtcr): WalkConfig {
 /** Slots of walkStage2Raw's io array that carry its inputs. */
 export const WALK_IPA = 4;
 export const WALK_ROOT = 5;
+/** Slots where a successful walk also leaves the output address as halves: PA[47:32], PA[31:0] (int32). */
+export const WALK_PA_HI = 6;
+export const WALK_PA_LO = 7;
+/** Length of walkStage2Raw's io array. */
+export const WALK_IO_SIZE = 8;
+const IO_PA_HI = WALK_PA_HI;
+const IO_PA_LO = WALK_PA_LO;
 const IO_IPA = WALK_IPA;
 const IO_ROOT = WALK_ROOT;
 
@@ -166,11 +174,12 @@ export function packFault(kind: number, level: number): number {
  *                 it needs `write32` only when cfg.ha/hd make the walker update a descriptor.
  * @param cfg      walkConfig(decodeVtcr(...)); its features select HA, HD and FEAT_XNX.
  * @param access   ACCESS_READ/WRITE/EXEC, optionally | ACCESS_EL0.
- * @param io       at least 6 slots. In: io[WALK_IPA] = the IPA, io[WALK_ROOT] = VTTBR_EL2.BADDR
+ * @param io       WALK_IO_SIZE slots. In: io[WALK_IPA] = the IPA, io[WALK_ROOT] = VTTBR_EL2.BADDR
  *                 (bits below the root size are ignored, as QEMU does). Addresses travel through
  *                 io rather than as arguments because V8 boxes a number above 2^30 into a fresh
  *                 heap object at every call boundary; a TLB refill must not allocate.
- *                 Out, on success: io[0..3] = [pa, level, leaf lo, leaf hi]. On a fault:
+ *                 Out, on success: io[0..3] = [pa, level, leaf lo, leaf hi], and the pa again as
+ *                 halves in io[WALK_PA_HI] and io[WALK_PA_LO]. On a fault:
  *                 [unchanged, level, lo, hi] of the descriptor that faulted (lo = hi = 0 for the
  *                 level 0 configuration/base faults, where no descriptor was read).
  * @returns 0 on success, otherwise packFault(kind, level) with kind 1 = translation,
@@ -243,7 +252,12 @@ export function walkStage2Raw(mem: TableMemory, cfg: WalkConfig, access: number,
       lo = newLo;
     }
   }
-  out[0] = descOutputAddress(lo, hi, level) + levelOffset(ipa, level);
+  // The output address as halves (for the TLB refill) and as one number (for everyone else).
+  const paHi = descOutputHi(lo, hi, level);
+  const paLo = descOutputLo(lo, level) | levelOffsetLo(ipaLo, level);
+  out[0] = paHi * TWO_32 + (paLo >>> 0);
+  out[IO_PA_HI] = paHi;
+  out[IO_PA_LO] = paLo;
   out[1] = level;
   out[2] = lo;
   out[3] = hi;
@@ -340,7 +354,7 @@ export function walkStage2(
     throw new TypeError("walkStage2: hardware AF/dirty update (ha/hd) needs mem.write32");
   }
   const root = decodeVttbr(regs.vttbr).baddr;
-  const out = new Float64Array(6);
+  const out = new Float64Array(WALK_IO_SIZE);
   out[WALK_IPA] = ipa;
   out[WALK_ROOT] = root;
   const r = walkStage2Raw(
