@@ -75,15 +75,22 @@ class HostWindow implements TableMemory {
     return hi === this.hi && pg >= 0 && pg < this.pages ? (pg << 10) | ((lo & 0xffc) >>> 2) : -1;
   }
 
-  read32At(hi: number, lo: number): number {
+  /** Bits 63:32 of the last descriptor read. */
+  upper = 0;
+
+  readDesc(hi: number, lo: number): number {
     const w = this.word(hi, lo);
-    if (w >= 0) return this.u32[w]!;
+    if (w >= 0) {
+      this.upper = this.u32[w + 1]!;
+      return this.u32[w]!;
+    }
     const pa = hi * TWO_32 + (lo >>> 0);
-    this.words(pa, 4); // remembers the buffer when it can; throws when pa is not RAM
+    this.words(pa, 8); // remembers the buffer when it can; throws when pa is not RAM
+    this.upper = this.mem.read32(pa + 4);
     return this.mem.read32(pa);
   }
 
-  write32At(hi: number, lo: number, value: number): void {
+  writeDescLo(hi: number, lo: number, value: number): void {
     this.mem.write32(hi * TWO_32 + (lo >>> 0), value);
   }
 

@@ -68,25 +68,33 @@ export interface PhysMemory extends PhysReader {
 }
 
 /**
- * Table memory as walkStage2Raw reads it: addresses come as exact 32-bit halves, `hi` = PA[47:32]
- * and `lo` = PA[31:0] as an int32 bit pattern, so a walk runs on integer operations only (in V8 a
- * double on the walk's dependency chain costs a conversion per step, measured at ~4 ns a level).
- * `write32At` is needed only for hardware AF/dirty updates.
+ * Table memory as walkStage2Raw reads it: one 64-bit descriptor at a time, as the hardware does (a
+ * descriptor read is a single-copy-atomic 64-bit access). Addresses come as exact 32-bit halves,
+ * `hi` = PA[47:32] and `lo` = PA[31:0] as an int32 bit pattern, so a walk runs on integer operations
+ * only (in V8 a double on the walk's dependency chain costs a conversion per step: ~4 ns a walk).
+ * `writeDescLo` is needed only for hardware AF/dirty updates.
  */
 export interface TableMemory {
-  read32At(hi: number, lo: number): number;
-  write32At(hi: number, lo: number, value: number): void;
+  /** Read the descriptor at (hi, lo): returns bits 31:0 and leaves bits 63:32 in `upper`. */
+  readDesc(hi: number, lo: number): number;
+  readonly upper: number;
+  /** Write bits 31:0 of the descriptor at (hi, lo). */
+  writeDescLo(hi: number, lo: number, value: number): void;
 }
 
 /** A PhysReader/PhysMemory seen as TableMemory (for walkStage2 and other slow paths). */
 export class PhysTableMemory implements TableMemory {
+  upper = 0;
+
   constructor(private readonly mem: PhysReader | PhysMemory) {}
 
-  read32At(hi: number, lo: number): number {
-    return this.mem.read32(hi * TWO_32 + (lo >>> 0));
+  readDesc(hi: number, lo: number): number {
+    const pa = hi * TWO_32 + (lo >>> 0);
+    this.upper = this.mem.read32(pa + 4);
+    return this.mem.read32(pa);
   }
 
-  write32At(hi: number, lo: number, value: number): void {
+  writeDescLo(hi: number, lo: number, value: number): void {
     (this.mem as PhysMemory).write32(hi * TWO_32 + (lo >>> 0), value);
   }
 }
@@ -212,8 +220,8 @@ export function walkStage2Raw(mem: TableMemory, cfg: WalkConfig, access: number,
   let hi = 0;
   for (;;) {
     const descLo = tLo | (index << 3);
-    lo = mem.read32At(tHi, descLo) >>> 0;
-    hi = mem.read32At(tHi, descLo + 4) >>> 0;
+    lo = mem.readDesc(tHi, descLo) >>> 0;
+    hi = mem.upper >>> 0;
     if (descIsValidTableOrPage(lo)) {
       // Table (L0-L2) or page (L3). Next-table and output addresses are checked against the
       // OA size at the level of the descriptor that holds them.
@@ -248,7 +256,7 @@ export function walkStage2Raw(mem: TableMemory, cfg: WalkConfig, access: number,
     if (!leafAllows(newLo, hi, access, features)) return walkFault(out, FAULT_PERMISSION, level, lo, hi);
     if (newLo !== lo) {
       // Single-threaded model of the hardware's atomic update: no compare-and-swap needed.
-      mem.write32At(tHi, tLo | (index << 3), newLo);
+      mem.writeDescLo(tHi, tLo | (index << 3), newLo);
       lo = newLo;
     }
   }
