@@ -33,7 +33,6 @@ const {
   WALK_IPA,
   WALK_PA_HI,
   WALK_PA_LO,
-  WALK_ROOT,
   walkConfig,
   walkStage2Raw,
 } = walker;
@@ -167,7 +166,7 @@ export class Vcpu {
   private curBias = NO_CHUNK_BIAS;
   private readonly epoch: Int32Array;
   private seenEpoch: number;
-  /** walkStage2Raw's io: the IPA goes in io[WALK_IPA], the root stays in io[WALK_ROOT]. */
+  /** walkStage2Raw's io: the IPA goes in io[WALK_IPA]. */
   private readonly out = new Float64Array(WALK_IO_SIZE);
   /** Host buffers of the last table read and of the last frame mapped. */
   private readonly tables: HostWindow;
@@ -181,7 +180,7 @@ export class Vcpu {
     const n = 2 ** bits;
     this.mem = mem;
     this.vmid = p2m.vmid;
-    this.cfg = walkConfig(decodeVtcr(p2m.vtcr, p2m.ipaBits));
+    this.cfg = walkConfig(decodeVtcr(p2m.vtcr, p2m.ipaBits), p2m.rootPaddr);
     this.mask = n - 1;
     this.tagR = new Float64Array(n).fill(-1);
     this.tagW = new Float64Array(n).fill(-1);
@@ -197,7 +196,6 @@ export class Vcpu {
     this.curBytes = new Uint8Array(none);
     this.epoch = new Int32Array(p2m.epoch);
     this.seenEpoch = Atomics.load(this.epoch, 0);
-    this.out[WALK_ROOT] = p2m.rootPaddr;
     this.tables = new HostWindow(mem);
     this.frames = new HostWindow(mem);
     this.resolver = opts.resolveTranslationFault;

@@ -129,46 +129,54 @@ const HD = WALK_HD;
 const XNX = WALK_XNX;
 
 /**
- * What walkStage2Raw needs from a decoded VTCR, as plain numbers. V8 compiles a test of a boolean
- * field into a generic ToBoolean (several compares against its oddballs); measured at ~5 ns per walk
- * for `valid` alone, so validity is folded into ipaLimit and the features into one bit set.
+ * The stage-2 registers as walkStage2Raw needs them: VTCR_EL2 decoded and VTTBR_EL2's base, all as
+ * small numbers. V8 compiles a test of a boolean field into a generic ToBoolean (several compares
+ * against its oddballs; ~5 ns per walk for `valid` alone) and keeps an integer computed with `**` as
+ * a boxed double, so validity is folded into ipaLimit, the features into one bit set, and the root
+ * is split into integer halves once instead of on every walk.
  */
 export interface WalkConfig {
   /** 2^ipaBits, or 0 when the VTCR is invalid: every IPA then takes the level 0 Translation fault. */
   readonly ipaLimit: number;
-  readonly oaLimit: number;
+  /** 1 when VTTBR.BADDR is beyond the output size (every walk: Address size fault at level 0). */
+  readonly rootFault: number;
   readonly oaBits: number;
   readonly startLevel: number;
-  readonly rootEntries: number;
-  readonly rootAlign: number;
+  /** Entries in the (possibly concatenated) root table, minus 1. */
+  readonly rootMask: number;
+  /** The root table (BADDR without the bits below the root size): PA[47:32] and PA[31:12]. */
+  readonly rootHi: number;
+  readonly rootPage: number;
   /** WALK_HA | WALK_HD | WALK_XNX. */
   readonly features: number;
 }
 
-export function walkConfig(cfg: DecodedVtcr): WalkConfig {
+export function walkConfig(cfg: DecodedVtcr, rootPaddr: number): WalkConfig {
+  // Low BADDR bits below the root table size are ignored (QEMU masks them). The root is at most
+  // 16 pages (64 KiB), so `&` (ToInt32 keeps the exact low 32 bits) clears them exactly.
+  const root = rootPaddr - (rootPaddr & (cfg.rootAlign - 1));
   return {
     ipaLimit: cfg.valid ? cfg.ipaLimit : 0,
-    oaLimit: cfg.oaLimit,
+    rootFault: rootPaddr >= cfg.oaLimit ? 1 : 0,
     oaBits: cfg.oaBits,
     startLevel: cfg.startLevel,
-    rootEntries: cfg.rootEntries,
-    rootAlign: cfg.rootAlign,
+    rootMask: (cfg.rootEntries - 1) | 0,
+    rootHi: Math.floor(root / TWO_32),
+    rootPage: (root >>> 0) >>> 12,
     features: (cfg.ha ? HA : 0) | (cfg.hd ? HD : 0) | (cfg.xnx ? XNX : 0),
   };
 }
 
 /** Slots of walkStage2Raw's io array that carry its inputs. */
 export const WALK_IPA = 4;
-export const WALK_ROOT = 5;
 /** Slots where a successful walk also leaves the output address as halves: PA[47:32], PA[31:0] (int32). */
-export const WALK_PA_HI = 6;
-export const WALK_PA_LO = 7;
+export const WALK_PA_HI = 5;
+export const WALK_PA_LO = 6;
 /** Length of walkStage2Raw's io array. */
-export const WALK_IO_SIZE = 8;
+export const WALK_IO_SIZE = 7;
 const IO_PA_HI = WALK_PA_HI;
 const IO_PA_LO = WALK_PA_LO;
 const IO_IPA = WALK_IPA;
-const IO_ROOT = WALK_ROOT;
 
 /** The packed fault returned by walkStage2Raw: `(kind << 8) | level`. */
 export function packFault(kind: number, level: number): number {
@@ -178,12 +186,12 @@ export function packFault(kind: number, level: number): number {
 /**
  * Walk the stage-2 tables for `ipa`.
  *
- * @param mem      host physical memory (descriptors are read as lo word at pa, hi word at pa+4);
- *                 it needs `write32` only when cfg.ha/hd make the walker update a descriptor.
- * @param cfg      walkConfig(decodeVtcr(...)); its features select HA, HD and FEAT_XNX.
+ * @param mem      the tables, one 64-bit descriptor per read; writeDescLo is used only when the
+ *                 HA/HD features make the walker update a descriptor.
+ * @param cfg      walkConfig(decodeVtcr(...), VTTBR_EL2.BADDR): bits of BADDR below the root size
+ *                 are ignored, as QEMU does; its features select HA, HD and FEAT_XNX.
  * @param access   ACCESS_READ/WRITE/EXEC, optionally | ACCESS_EL0.
- * @param io       WALK_IO_SIZE slots. In: io[WALK_IPA] = the IPA, io[WALK_ROOT] = VTTBR_EL2.BADDR
- *                 (bits below the root size are ignored, as QEMU does). Addresses travel through
+ * @param io       WALK_IO_SIZE slots. In: io[WALK_IPA] = the IPA. Addresses travel through
  *                 io rather than as arguments because V8 boxes a number above 2^30 into a fresh
  *                 heap object at every call boundary; a TLB refill must not allocate.
  *                 Out, on success: io[0..3] = [pa, level, leaf lo, leaf hi], and the pa again as
@@ -196,26 +204,22 @@ export function packFault(kind: number, level: number): number {
 export function walkStage2Raw(mem: TableMemory, cfg: WalkConfig, access: number, io: Float64Array): number {
   const out = io;
   const ipa = io[IO_IPA]!;
-  const rootPaddr = io[IO_ROOT]!;
   // Configuration checks and the IPA range: level 0 Translation fault (S2InvalidSL etc.).
   if (!(ipa < cfg.ipaLimit)) return walkFault(out, FAULT_TRANSLATION, 0, 0, 0);
   // VTTBR.BADDR above the effective OA size: level 0 Address size fault.
-  if (rootPaddr >= cfg.oaLimit) return walkFault(out, FAULT_ADDRESS_SIZE, 0, 0, 0);
+  if (cfg.rootFault !== 0) return walkFault(out, FAULT_ADDRESS_SIZE, 0, 0, 0);
   const oaBits = cfg.oaBits;
   let level = cfg.startLevel;
-  // Low BADDR bits below the root table size are ignored (QEMU masks them). The root is at most
-  // 16 pages (64 KiB), so `&` (ToInt32 keeps the exact low 32 bits) clears them without a division.
-  const root = rootPaddr - (rootPaddr & (cfg.rootAlign - 1));
   // Addresses and the IPA are split into exact 32-bit halves so the loop runs on integer ops: a
   // table address is (tHi = PA[47:32], tLo = PA[31:12] << 12), and an entry's byte offset fits in
   // the table's alignment, so `tLo | index << 3` is exact.
   const ipaLo = ipa >>> 0;
-  const ipaHi = (ipa - ipaLo) * TWO_M32;
-  let tLo = root | 0;
-  let tHi = (root - (root >>> 0)) * TWO_M32;
+  const ipaHi = ipa < TWO_32 ? 0 : ((ipa - ipaLo) * TWO_M32) | 0;
+  let tLo = cfg.rootPage << 12;
+  let tHi = cfg.rootHi;
   // The root may be up to 16 concatenated tables: its index takes the IPA bits above the start
   // level's top bit too (a 40-bit IPA at L1 uses IPA[39:30], so bit 39 picks the root page).
-  let index = levelIndexHalves(ipaLo, ipaHi, level) & (cfg.rootEntries - 1);
+  let index = levelIndexHalves(ipaLo, ipaHi, level) & cfg.rootMask;
   let lo = 0;
   let hi = 0;
   for (;;) {
@@ -364,10 +368,9 @@ export function walkStage2(
   const root = decodeVttbr(regs.vttbr).baddr;
   const out = new Float64Array(WALK_IO_SIZE);
   out[WALK_IPA] = ipa;
-  out[WALK_ROOT] = root;
   const r = walkStage2Raw(
     new PhysTableMemory(mem),
-    walkConfig(cfg),
+    walkConfig(cfg, root),
     code | (opts.el === 0 ? ACCESS_EL0 : 0),
     out,
   );

@@ -37,8 +37,8 @@ import {
   type AccessType,
   type PhysReader,
   PhysTableMemory,
+  WALK_IO_SIZE,
   WALK_IPA,
-  WALK_ROOT,
   walkConfig,
   walkStage2,
   walkStage2Raw,
@@ -437,7 +437,7 @@ describe("hardware features", () => {
   });
 });
 
-/** walkStage2Raw with its inputs placed in io[WALK_IPA] and io[WALK_ROOT]. */
+/** walkStage2Raw with the IPA placed in io[WALK_IPA]. */
 function raw(
   mem: PhysReader,
   cfg: DecodedVtcr,
@@ -447,8 +447,7 @@ function raw(
   out: Float64Array,
 ) {
   out[WALK_IPA] = ipa;
-  out[WALK_ROOT] = root;
-  return walkStage2Raw(new PhysTableMemory(mem), walkConfig(cfg), access, out);
+  return walkStage2Raw(new PhysTableMemory(mem), walkConfig(cfg, root), access, out);
 }
 
 describe("walkStage2Raw", () => {
@@ -456,7 +455,7 @@ describe("walkStage2Raw", () => {
     const p = new TestP2m(40);
     p.map(0x4000_1000, 0x8000_5000, 3, p2m_map_foreign_rw);
     const cfg = decodeVtcr(p.cfg.vtcr);
-    const out = new Float64Array(6);
+    const out = new Float64Array(WALK_IO_SIZE);
     expect(raw(p.mem, cfg, p.root, 0x4000_1abc, ACCESS_READ, out)).toBe(0);
     expect(Array.from(out.subarray(0, 4))).toEqual([
       0x8000_5abc,
@@ -481,7 +480,7 @@ describe("walkStage2Raw", () => {
     const d = p.mem.readDesc(at);
     p.mem.writeDesc(at, d.lo, (d.hi | (1 << 21)) >>> 0); // XN=01: EL0 may execute
     const cfg = decodeVtcr(p.cfg.vtcr, undefined, { xnx: true });
-    const out = new Float64Array(6);
+    const out = new Float64Array(WALK_IO_SIZE);
     expect(raw(p.mem, cfg, p.root, 0x1000, ACCESS_EXEC | ACCESS_EL0, out)).toBe(0);
     expect(raw(p.mem, cfg, p.root, 0x1000, ACCESS_EXEC, out)).toBe((3 << 8) | 3);
   });
