@@ -80,12 +80,12 @@ class HostWindow implements TableMemory {
   readDesc(hi: number, lo: number): number {
     const w = this.word(hi, lo);
     if (w >= 0) {
-      this.upper = this.u32[w + 1]!;
+      this.upper = this.u32[w + 1]! | 0;
       return this.u32[w]!;
     }
     const pa = hi * TWO_32 + (lo >>> 0);
     this.words(pa, 8); // remembers the buffer when it can; throws when pa is not RAM
-    this.upper = this.mem.read32(pa + 4);
+    this.upper = this.mem.read32(pa + 4) | 0;
     return this.mem.read32(pa);
   }
 
@@ -422,7 +422,7 @@ export class Vcpu {
     const lo = out[2]!;
     const hi = out[3]!;
     // The frame, from the output address's halves: integer work only while it is in the last buffer.
-    const paHi = out[WALK_PA_HI]!;
+    const paHi = out[WALK_PA_HI]! | 0;
     const pageLo = out[WALK_PA_LO]! & ~0xfff;
     let word = this.frames.word(paHi, pageLo);
     if (word < 0) {

@@ -77,6 +77,7 @@ export interface PhysMemory extends PhysReader {
 export interface TableMemory {
   /** Read the descriptor at (hi, lo): returns bits 31:0 and leaves bits 63:32 in `upper`. */
   readDesc(hi: number, lo: number): number;
+  /** Bits 63:32 of the last descriptor read, as an int32 bit pattern. */
   readonly upper: number;
   /** Write bits 31:0 of the descriptor at (hi, lo). */
   writeDescLo(hi: number, lo: number, value: number): void;
@@ -90,7 +91,7 @@ export class PhysTableMemory implements TableMemory {
 
   readDesc(hi: number, lo: number): number {
     const pa = hi * TWO_32 + (lo >>> 0);
-    this.upper = this.mem.read32(pa + 4);
+    this.upper = this.mem.read32(pa + 4) | 0;
     return this.mem.read32(pa);
   }
 
