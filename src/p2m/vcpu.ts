@@ -389,6 +389,29 @@ export class Vcpu {
     return v >>> 0;
   }
 
+  /**
+   * A walk of out[WALK_IPA] faulted with packed result r. A translation fault goes to the
+   * hypervisor first; each resolution fixes one level, so a walk needs at most one per level, and
+   * the resolver's flushes are seen by sync() before retrying. Returns when a retried walk
+   * succeeds (out[] then holds its result); otherwise throws the Stage2Fault.
+   */
+  private walkFailed(first: number, access: number): void {
+    const out = this.out;
+    const ipa = out[WALK_IPA]!;
+    let r = first;
+    for (let tries = 0; r >> 8 === 1 && this.resolver !== undefined && tries < 5; tries++) {
+      if (!this.resolver(Math.floor(ipa / 4096))) break;
+      this.stats.resolved++;
+      this.sync();
+      out[WALK_IPA] = ipa;
+      r = walkStage2Raw(this.tables, this.cfg, access, out);
+    }
+    if (r !== 0) {
+      this.stats.faults++;
+      throw Stage2Fault.fromPacked(r, ipa, ACCESS_NAME[access]!);
+    }
+  }
+
   private ensureViews(chunk: number): void {
     if (this.views[chunk]!.length === 0) {
       this.views[chunk] = this.mem.chunkU32(chunk);
@@ -405,19 +428,8 @@ export class Vcpu {
     if (this.epoch[0] !== this.seenEpoch) this.sync();
     const out = this.out;
     const ipa = out[WALK_IPA]!;
-    let r = walkStage2Raw(this.tables, this.cfg, access, out);
-    // A translation fault goes to the hypervisor first; each resolution fixes one level, so a
-    // walk needs at most one per level. The resolver's flushes are seen by sync() before retrying.
-    for (let tries = 0; r >> 8 === 1 && this.resolver !== undefined && tries < 5; tries++) {
-      if (!this.resolver(Math.floor(ipa / 4096))) break;
-      this.stats.resolved++;
-      this.sync();
-      r = walkStage2Raw(this.tables, this.cfg, access, out);
-    }
-    if (r !== 0) {
-      this.stats.faults++;
-      throw Stage2Fault.fromPacked(r, ipa, ACCESS_NAME[access]!);
-    }
+    const r = walkStage2Raw(this.tables, this.cfg, access, out);
+    if (r !== 0) this.walkFailed(r, access);
     this.stats.misses++;
     const lo = out[2]!;
     const hi = out[3]!;
