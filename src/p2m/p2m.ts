@@ -20,7 +20,22 @@
 
 import { type Gfn, type Mfn, SshmError } from "../common/index.js";
 import type { HostMemory, PageAllocator } from "../pagealloc/index.js";
+import * as descriptor from "./descriptor.js";
+import type { P2mAccess, P2mType } from "./types.js";
+import * as types from "./types.js";
 import {
+  type DecodedVtcr,
+  decodeVtcr,
+  generateVttbr,
+  type P2mConfig,
+  p2mConfigForIpaBits,
+  type RegWords,
+} from "./vtcr.js";
+
+// Hot-path bindings: module-local consts instead of imports, which V8 reads through their module
+// cells with a TDZ check on every use (see the same note in walker.ts); the map loop writes
+// hundreds of thousands of entries per call.
+const {
   descMfn,
   descRead,
   descType,
@@ -32,16 +47,8 @@ import {
   p2mEntryLo,
   tableEntryHi,
   tableEntryLo,
-} from "./descriptor.js";
-import { type P2mAccess, type P2mType, p2m_access_rwx, p2m_invalid, p2m_is_foreign } from "./types.js";
-import {
-  type DecodedVtcr,
-  decodeVtcr,
-  generateVttbr,
-  type P2mConfig,
-  p2mConfigForIpaBits,
-  type RegWords,
-} from "./vtcr.js";
+} = descriptor;
+const { p2m_access_rwx, p2m_invalid, p2m_is_foreign } = types;
 
 export const INVALID_MFN = -1;
 const ENOMEM = 12;
