@@ -32,6 +32,42 @@ function fault(fn: () => unknown): Stage2Fault {
   throw new Error("expected a stage-2 fault");
 }
 
+/** A random guest 32-bit access to model page g (0..gMax), word `off`. */
+function rwOp(gMax: number) {
+  return fc.record({
+    k: fc.constant("rw" as const),
+    g: fc.integer({ min: 0, max: gMax }),
+    off: fc.integer({ min: 0, max: 1023 }),
+    val: fc.integer(),
+    write: fc.boolean(),
+  });
+}
+
+/**
+ * One guest 32-bit access after a sync point, checked against the model entry of its page (absent:
+ * unmapped) and against host memory at `host`, the byte the model says it lands on.
+ */
+function expectAccess(
+  m: Machine,
+  v: Vcpu,
+  e: { readonly ro: boolean } | undefined,
+  ipa: number,
+  host: number,
+  o: { readonly write: boolean; readonly val: number },
+): void {
+  v.sync();
+  if (!e) {
+    expect(fault(() => (o.write ? v.write32(ipa, o.val) : v.read32(ipa))).kind).toBe("translation");
+  } else if (o.write && e.ro) {
+    expect(fault(() => v.write32(ipa, o.val)).kind).toBe("permission");
+  } else if (o.write) {
+    v.write32(ipa, o.val);
+    expect(m.mem.read32(host)).toBe(o.val >>> 0);
+  } else {
+    expect(v.read32(ipa)).toBe(m.mem.read32(host));
+  }
+}
+
 describe("vCPU guest accesses", () => {
   it("reads and writes land in the mapped host frames, little-endian, across pages", () => {
     const { m, p, v } = setup();
@@ -109,13 +145,7 @@ describe("vCPU guest accesses", () => {
         g: fc.integer({ min: 0, max: 63 }),
         n: fc.integer({ min: 1, max: 8 }),
       }),
-      fc.record({
-        k: fc.constant("rw" as const),
-        g: fc.integer({ min: 0, max: 70 }),
-        off: fc.integer({ min: 0, max: 1023 }),
-        val: fc.integer(),
-        write: fc.boolean(),
-      }),
+      rwOp(70),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
@@ -129,19 +159,9 @@ describe("vCPU guest accesses", () => {
             p.removeMapping(0x50000 + o.g, o.n);
             for (let i = 0; i < o.n; i++) model.delete(o.g + i);
           } else {
-            v.sync();
-            const ipa = (0x50000 + o.g) * 4096 + o.off * 4;
             const e = model.get(o.g);
-            if (!e) {
-              expect(fault(() => (o.write ? v.write32(ipa, o.val) : v.read32(ipa))).kind).toBe("translation");
-            } else if (o.write && e.ro) {
-              expect(fault(() => v.write32(ipa, o.val)).kind).toBe("permission");
-            } else if (o.write) {
-              v.write32(ipa, o.val);
-              expect(m.mem.read32((0x40100 + e.h) * 4096 + o.off * 4)).toBe(o.val >>> 0);
-            } else {
-              expect(v.read32(ipa)).toBe(m.mem.read32((0x40100 + e.h) * 4096 + o.off * 4));
-            }
+            const host = e ? (0x40100 + e.h) * 4096 + o.off * 4 : 0;
+            expectAccess(m, v, e, (0x50000 + o.g) * 4096 + o.off * 4, host, o);
           }
         }
       }),
@@ -245,13 +265,7 @@ describe("vCPU tags: host chunks and IPA sizes", () => {
         ro: fc.boolean(),
       }),
       fc.record({ k: fc.constant("unmap" as const), g: fc.integer({ min: 0, max: 63 }) }),
-      fc.record({
-        k: fc.constant("rw" as const),
-        g: fc.integer({ min: 0, max: 63 }),
-        off: fc.integer({ min: 0, max: 1023 }),
-        val: fc.integer(),
-        write: fc.boolean(),
-      }),
+      rwOp(63),
     );
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 3 }), fc.array(op, { maxLength: 60 }), (bits, ops) => {
@@ -265,20 +279,9 @@ describe("vCPU tags: host chunks and IPA sizes", () => {
             p.removeMapping(gfnOf(o.g), 1);
             model.delete(o.g);
           } else {
-            v.sync();
-            const ipa = gfnOf(o.g) * 4096 + o.off * 4;
             const e = model.get(o.g);
             const host = e ? mfnOf(e.h) * 4096 + o.off * 4 : 0;
-            if (!e) {
-              expect(fault(() => (o.write ? v.write32(ipa, o.val) : v.read32(ipa))).kind).toBe("translation");
-            } else if (o.write && e.ro) {
-              expect(fault(() => v.write32(ipa, o.val)).kind).toBe("permission");
-            } else if (o.write) {
-              v.write32(ipa, o.val);
-              expect(m.mem.read32(host)).toBe(o.val >>> 0);
-            } else {
-              expect(v.read32(ipa)).toBe(m.mem.read32(host));
-            }
+            expectAccess(m, v, e, gfnOf(o.g) * 4096 + o.off * 4, host, o);
           }
         }
       }),
