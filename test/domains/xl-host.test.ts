@@ -113,7 +113,10 @@ describe("xl static_shm (seed 000, FORK19 semantics)", () => {
     ];
     fc.assert(
       fc.property(
-        fc.array(fc.record({ i: fc.integer({ min: 0, max: 3 }), create: fc.boolean() }), { maxLength: 14 }),
+        fc.array(fc.record({ i: fc.integer({ min: 0, max: 3 }), create: fc.boolean() }), {
+          maxLength: 14,
+          size: "max",
+        }),
         (ops) => {
           const h = new XlHost({ ram: [{ base: 0x4000_0000, size: 2 ** 30 }], dom0Mem: 16 * 2 ** 20 });
           const free0 = h.hv.machine.alloc.freePages;

@@ -179,7 +179,7 @@ describe("p2m against a reference map", () => {
 
   it("lookup, the architectural walk over the table bytes and the model agree; teardown returns every table", () => {
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 25 }), (ops) => {
+      fc.property(fc.array(opArb, { maxLength: 25, size: "max" }), (ops) => {
         const m = machine();
         const heapBefore = m.alloc.freePages;
         const p = new P2m(m, 1, 1);

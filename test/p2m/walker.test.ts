@@ -521,7 +521,7 @@ describe("property: walks agree with a reference map", () => {
   it("4K/2M/1G mappings: pa, level and faults", () => {
     fc.assert(
       fc.property(
-        fc.array(arbMapping, { maxLength: 24 }),
+        fc.array(arbMapping, { maxLength: 24, size: "max" }),
         fc.array(
           fc.tuple(
             fc.nat(),

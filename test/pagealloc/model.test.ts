@@ -76,7 +76,7 @@ function bankEnd(mfn: number): number {
 describe("page allocator and refcounting against a reference model", () => {
   it("random alloc/free/get/put/acquire sequences keep every frame equal to the model", () => {
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 80 }), (ops) => {
+      fc.property(fc.array(opArb, { maxLength: 50, size: "max" }), (ops) => {
         const m = new Machine(BANKS, { reserved: [STATIC] });
         m.alloc.unprepare_staticmem_pages(STATIC_MFN, 16);
         for (const d of DOMS) m.alloc.domain(d).maxPages = 1000;
@@ -225,7 +225,7 @@ describe("page allocator and refcounting against a reference model", () => {
         const fresh = new Machine(BANKS, { reserved: [STATIC] });
         expect(m.alloc.freeBlocks()).toEqual(fresh.alloc.freeBlocks());
       }),
-      { numRuns: 150 },
+      { numRuns: 30 },
     );
   });
 });

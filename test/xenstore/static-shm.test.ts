@@ -298,7 +298,7 @@ describe("static_shm records: model property", () => {
 
   it("random add/del sequences keep usercnt = live users and drop the subtree exactly at 0", () => {
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+      fc.property(fc.array(opArb, { maxLength: 60, size: "max" }), (ops) => {
         const xs = new XenStore();
         // Model: per id, the live users with their roles (absent id = no record).
         const model = new Map<string, Map<number, "owner" | "borrower">>();
