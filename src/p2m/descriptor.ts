@@ -96,32 +96,26 @@ const LEVEL_INV = new Float64Array([2 ** -39, 2 ** -30, 2 ** -21, 2 ** -12]);
 const LEVEL_OFFSET_MASK = new Int32Array([0, 0x3fffffff, 0x1fffff, 0xfff]);
 
 /**
- * Index of `ipa` in a table at `level`, before masking: IPA >> LEVEL_SHIFT[level], truncated to
- * 32 bits. Multiplying by an exact power-of-two inverse is exact for doubles, and the caller's
- * `& mask` keeps the low bits, so this is exact for any IPA below 2^53 without BigInt.
- */
-export function levelIndexRaw(ipa: number, level: number): number {
-  return (ipa * (LEVEL_INV[level] as number)) | 0;
-}
-
-/** Table index of `ipa` at `level` (0..511). */
-/**
- * levelIndexRaw from the IPA split into its exact 32-bit halves (`lo` = IPA[31:0] as from
- * `ipa >>> 0`, `hi` = IPA[52:32]): integer shifts only, for the walk loop.
+ * Index of the IPA in a table at `level` before masking (IPA >> LEVEL_SHIFT[level], low 32 bits),
+ * from the IPA's exact 32-bit halves (`lo` = IPA[31:0] as from `ipa >>> 0`, `hi` = IPA[52:32]):
+ * integer shifts only, for the walk loop. The caller masks (511, or the concatenated root's size).
  */
 export function levelIndexHalves(lo: number, hi: number, level: number): number {
   const s = 39 - 9 * level; // LEVEL_SHIFT[level]: 39, 30, 21, 12
   return level === 0 ? hi >>> 7 : (lo >>> s) | (hi << (32 - s));
 }
 
+/** Table index of `ipa` at `level` (0..511). */
 export function levelIndex(ipa: number, level: number): number {
   return (ipa * (LEVEL_INV[level] as number)) & 511;
 }
 
-/** Byte offset of `ipa` inside the block/page mapped at `level` (1..3). */
-export function levelOffset(ipa: number, level: number): number {
-  // Masks are below 2^30, so `&` (ToInt32 is mod 2^32) keeps exact low bits of any IPA < 2^53.
-  return ipa & (LEVEL_OFFSET_MASK[level] as number);
+/**
+ * Byte offset of the IPA inside the block/page mapped at `level` (1..3), from IPA[31:0]: every
+ * offset mask is below 2^30, so the low word is enough.
+ */
+export function levelOffsetLo(ipaLo: number, level: number): number {
+  return ipaLo & (LEVEL_OFFSET_MASK[level] as number);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,11 +341,6 @@ export function descOutputHi(lo: number, hi: number, level: number): number {
 /** ... and bits 31:0 as an int32 bit pattern. */
 export function descOutputLo(lo: number, level: number): number {
   return lo & (BLOCK_LO_MASK[(lo & D_TABLE) !== 0 ? 3 : level] as number);
-}
-
-/** levelOffset on the IPA's low 32 bits (every offset mask is below 2^30). */
-export function levelOffsetLo(ipaLo: number, level: number): number {
-  return ipaLo & (LEVEL_OFFSET_MASK[level] as number);
 }
 
 /** Next-level table address held in a table descriptor (bits 47:12). */

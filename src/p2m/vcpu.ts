@@ -65,6 +65,8 @@ class HostWindow implements TableMemory {
   private basePg = 0;
   private pages = 0;
   private u32: Uint32Array = new Uint32Array(new SharedArrayBuffer(0));
+  /** Bits 63:32 of the last descriptor read (TableMemory.upper). */
+  upper = 0;
 
   constructor(private readonly mem: HostMemory) {}
 
@@ -73,9 +75,6 @@ class HostWindow implements TableMemory {
     const pg = (lo >>> 12) - this.basePg;
     return hi === this.hi && pg >= 0 && pg < this.pages ? (pg << 10) | ((lo & 0xffc) >>> 2) : -1;
   }
-
-  /** Bits 63:32 of the last descriptor read. */
-  upper = 0;
 
   readDesc(hi: number, lo: number): number {
     const w = this.word(hi, lo);
@@ -346,7 +345,7 @@ export class Vcpu {
     const tags = access === ACCESS_READ ? this.tagR : access === ACCESS_WRITE ? this.tagW : this.tagX;
     const t = tags[i]!;
     if (t >= 0 && t === (ipa - o) * INV_PAGE + this.chunk[i]! * CHUNK_TAG) return i;
-    // The IPA travels in the walker's io array: as an argument V8 would box it (above 2^30) per miss.
+    // The IPA travels in the walker's io array: as an argument V8 would box it (outside int32) per miss.
     this.out[WALK_IPA] = ipa;
     return this.fill(access);
   }

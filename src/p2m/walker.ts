@@ -193,7 +193,7 @@ export function packFault(kind: number, level: number): number {
  *                 are ignored, as QEMU does; its features select HA, HD and FEAT_XNX.
  * @param access   ACCESS_READ/WRITE/EXEC, optionally | ACCESS_EL0.
  * @param io       WALK_IO_SIZE slots. In: io[WALK_IPA] = the IPA. Addresses travel through
- *                 io rather than as arguments because V8 boxes a number above 2^30 into a fresh
+ *                 io rather than as arguments because V8 boxes a number outside int32 into a fresh
  *                 heap object at every call boundary; a TLB refill must not allocate.
  *                 Out, on success: io[0..3] = [pa, level, leaf lo, leaf hi], and the pa again as
  *                 halves in io[WALK_PA_HI] and io[WALK_PA_LO]. On a fault:
