@@ -13,7 +13,7 @@ import type { MemoryMap } from "../map/index.js";
 import type { Scenario, ScenarioKind, SimResult } from "../sim/types.js";
 import { destroyDomains, type Loaded, loadSystem } from "./input.js";
 import { toMemoryMap } from "./map-model.js";
-import { bootText, checkJson, checkText, summaryLine, verdictExitCode } from "./report-text.js";
+import { bootText, checkJson, checkText, summaryLine, verdictExitCode, warningLines } from "./report-text.js";
 import type { Style } from "./text.js";
 import { UsageError } from "./usage.js";
 
@@ -186,14 +186,25 @@ export async function simulateCommand(
     doorbell: opts.doorbell ?? true,
   };
   const { simulate, formatSimResult } = await import("../sim/index.js");
-  const result = await simulate(
-    sim,
-    scenario,
-    opts.progress === undefined ? {} : { progress: opts.progress },
-  );
+  let result: SimResult;
+  try {
+    result = await simulate(sim, scenario, opts.progress === undefined ? {} : { progress: opts.progress });
+  } catch (e) {
+    // The scenario is made of option values (--size, --region, --scenario): a plan the region
+    // cannot hold is a usage error like any other bad option value.
+    if (isSshmError(e) && e.code === "ESIM_SCENARIO") throw new UsageError(e.message);
+    throw e;
+  }
+  // Verified traffic on a configuration with warnings exits 2, as check does for the same input.
+  const code = result.ok ? verdictExitCode(report) : 1;
   if (opts.json) printJson(io, result);
-  else printLines(io, [summaryLine(report, io.style), "", formatSimResult(result).replace(/\n$/, "")]);
-  return { code: result.ok ? 0 : 1, report, result };
+  else {
+    const lines = [summaryLine(report, io.style), "", formatSimResult(result).replace(/\n$/, "")];
+    const w = warningLines(report, io.style);
+    if (w.length > 0) lines.push("", ...w);
+    printLines(io, lines);
+  }
+  return { code, report, result };
 }
 
 // ---- bench ----

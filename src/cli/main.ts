@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { isSshmError } from "../common/errors.js";
+import { MAX_MSG, MIN_MSG } from "../sim/layout.js";
 import type { ScenarioKind } from "../sim/types.js";
 import type { Io } from "./commands.js";
 import { styleFor } from "./text.js";
@@ -33,6 +34,14 @@ function arg<T>(parse: (s: string) => T): (s: string) => T {
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** --size: the simulator's ring slots carry 8 B … 64 KiB (src/sim/layout.ts MIN_MSG, MAX_MSG). */
+function parsePayload(text: string): number {
+  const n = parseSize(text);
+  if (n < MIN_MSG || n > MAX_MSG)
+    throw new RangeError(`${n} bytes is outside the message sizes the simulator carries, 8 B … 64 KiB`);
+  return n;
+}
 
 const FILES_HELP = "host device tree (.dts/.dtb) or xl configs (.cfg, created in the order given)";
 
@@ -138,15 +147,19 @@ function buildProgram(io: Io, state: State): Command {
         .choices(SCENARIOS as ScenarioKind[])
         .default("stream"),
     )
-    .option("--size <bytes>", "payload per message: 64, 4k, 64KiB (8 B … 64 KiB)", arg(parseSize), 64)
-    .option("--duration <time>", "run this long: 500ms, 2s (default 2s unless --count)", arg(parseDuration))
+    .option("--size <bytes>", "payload per message: 64, 4k, 64KiB (8 B … 64 KiB)", arg(parsePayload), 64)
+    .option(
+      "--duration <time>",
+      "run this long, with a unit: 500ms, 2s, 1m (a bare number is refused; default 2s unless --count)",
+      arg(parseDuration),
+    )
     .option("--count <n>", "messages per producer (round trips for pingpong)", arg(parseCount))
     .option("--region <id>", "shm region to use (default: the first one)")
     .option("--no-doorbell", "poll only, never sleep on the doorbell")
     .option("--json", "print the result as one JSON object")
     .addHelpText(
       "after",
-      `\nExit status: 0 traffic verified, 1 faults, integrity errors or a refused boot, 64 usage error.${example(
+      `\nExit status: 0 traffic verified, 1 faults, integrity errors or a refused boot, 2 traffic verified on a\nconfiguration with sshm warnings (printed after the result; check exits 2 on it too), 64 usage error\n(any bad option value, also a --size or --region the region's participants cannot carry).${example(
         [
           "sshm simulate examples/dom0less/booting.dts --scenario stream --size 4k --duration 1s --region my-shared-mem-1",
           "sshm simulate examples/xl/vm1.cfg examples/xl/vm2.cfg --scenario pingpong --size 64 --count 10000",

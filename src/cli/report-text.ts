@@ -54,7 +54,8 @@ export function consoleLines(r: BootReport, s: Style): string[] {
   return out;
 }
 
-function warningLines(r: BootReport, s: Style): string[] {
+/** sshm's warnings as a table under a heading (nothing when there are none). */
+export function warningLines(r: BootReport, s: Style): string[] {
   if (r.warnings.length === 0) return [];
   return [
     s.bold(`sshm warnings (${r.warnings.length}) — Xen accepts these silently:`),

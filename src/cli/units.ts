@@ -6,11 +6,17 @@
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
 
-/** Milliseconds from "500ms", "2s", "1.5s", "1m"; a bare number is milliseconds. Throws on junk. */
+/**
+ * Milliseconds from "500ms", "2s", "1.5s", "1m". A bare number is refused: "2" read as 2 ms ran a
+ * two-millisecond simulation for a user who meant two seconds, so the unit is required.
+ */
 export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text);
-  if (!m) throw new RangeError(`"${text}" is not a duration (use e.g. 500ms, 2s)`);
-  const ms = Number(m[1]) * (DURATION_UNITS[(m[2] ?? "ms").toLowerCase()] ?? 1);
+  const bare = /^\s*(\d+(?:\.\d+)?)\s*$/.exec(text);
+  if (bare)
+    throw new RangeError(`"${text}" has no unit: write ${bare[1]}s or ${bare[1]}ms (units: ms, s, m)`);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)\s*$/i.exec(text);
+  if (!m) throw new RangeError(`"${text}" is not a duration (use e.g. 500ms, 2s, 1m)`);
+  const ms = Number(m[1]) * (DURATION_UNITS[m[2]!.toLowerCase()] ?? 1);
   if (!Number.isFinite(ms) || ms <= 0) throw new RangeError(`"${text}" is not a positive duration`);
   return Math.round(ms);
 }

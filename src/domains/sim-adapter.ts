@@ -3,6 +3,7 @@
  * touch it and where (their guest addresses), plus a way to destroy a domain mid-run. The shared
  * pages are materialised before the machine's memory is handed to worker threads.
  */
+import { DOMID_IO } from "../common/index.js";
 import type { SimParticipant, SimRegion, SimSystem } from "../sim/types.js";
 import type { System } from "./system.js";
 
@@ -36,7 +37,18 @@ export function toSimSystem(system: System): SimSystem {
         offset: b.offset,
       });
     }
-    if (participants.length > 0) regions.push({ id: r.id, participants });
+    if (participants.length === 0) continue;
+    if (participants[0]!.role === "owner") regions.push({ id: r.id, participants });
+    else {
+      // No running owner to look through: dom_io (no p2m of its own), nobody (B5) or a dying one.
+      const who =
+        r.owner === undefined
+          ? "nobody"
+          : r.owner === DOMID_IO
+            ? "dom_io"
+            : `${owner?.name ?? `d${r.owner}`} (${owner?.state ?? "destroyed"})`;
+      regions.push({ id: r.id, participants, hostFrames: { owner: who, chunks: r.chunks } });
+    }
   }
   return {
     machine: hv.machine.share(),

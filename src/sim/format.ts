@@ -100,7 +100,14 @@ export function formatSimResult(r: SimResult): string {
       `  ${g.name} at region offset 0x${g.offset.toString(16)} (${fmtSize(g.bytes)}): ${g.slots} slots of ${g.slotSize} B, d${g.producer} -> ${g.readers.map((d) => `d${d}`).join(", ")}`,
     );
   if (r.pageCounts) {
-    out.push("", "page reference counts (owner's view):");
+    const v = r.pageCountsView;
+    const whose =
+      v?.through !== "host frames"
+        ? `owner ${v?.owner ?? "?"}, through its stage-2`
+        : v.owner === "nobody"
+          ? "no owner: the region's host frames"
+          : `owner ${v.owner}, which has no stage-2: the region's host frames`;
+    out.push("", `page reference counts (${whose}):`);
     for (const p of r.pageCounts)
       out.push(
         `  offset 0x${p.offset.toString(16)} +${p.pages} page${p.pages === 1 ? "" : "s"}: ${p.mfn < 0 ? "not mapped" : `mfn 0x${p.mfn.toString(16)}…, count ${p.count}`}`,

@@ -18,6 +18,7 @@ import type {
   BaselineResult,
   GuestResult,
   PageCountRun,
+  PageCountView,
   Scenario,
   SimOptions,
   SimResult,
@@ -156,7 +157,8 @@ export async function simulate(
     };
   });
   judge(guests, destroyed, out.timedOut, timeoutMs, errors);
-  const pageCounts = system.pageCount ? countPages(system, plan) : null;
+  const counted = system.pageCount ? countPages(system, plan) : null;
+  const pageCounts = counted?.runs ?? null;
 
   let baselines: BaselineResult[] = [];
   if (opts.baselines) {
@@ -179,6 +181,7 @@ export async function simulate(
     elapsedMs: out.goAt === null ? 0 : out.endAt - out.goAt,
     destroyed,
     pageCounts,
+    pageCountsView: counted?.view ?? null,
     baselines,
   };
 }
@@ -207,10 +210,29 @@ function judge(
         errors.push(`d${g.domid} ${g.name}: gave up on d${d}, which was not destroyed`);
 }
 
-/** Reference counts of the region's frames, page by page through the owner's stage-2, in runs. */
-function countPages(system: SimSystem, plan: Plan): PageCountRun[] {
+/**
+ * Reference counts of the region's frames in runs: page by page through the owner's stage-2, or,
+ * when no running domain owns the region (dom_io, bug B5), frame by frame over its host chunks.
+ */
+function countPages(system: SimSystem, plan: Plan): { runs: PageCountRun[]; view: PageCountView } | null {
   const owner = plan.region.participants.find((p) => p.role === "owner");
-  if (!owner || !system.pageCount) return [];
+  const pageCount = system.pageCount;
+  if (!pageCount) return null;
+  if (!owner) {
+    const host = plan.region.hostFrames;
+    if (!host) return null;
+    const runs: PageCountRun[] = [];
+    let offset = 0;
+    for (const c of host.chunks) {
+      for (let mfn = c.start / PAGE; mfn < (c.start + c.size) / PAGE; mfn++, offset += PAGE) {
+        const count = pageCount(mfn);
+        const last = runs[runs.length - 1];
+        if (last && last.count === count && last.mfn + last.pages === mfn) last.pages++;
+        else runs.push({ offset, pages: 1, mfn, count });
+      }
+    }
+    return { runs, view: { owner: host.owner, through: "host frames" } };
+  }
   const m = attachMachine(system.machine);
   const v = new Vcpu(m.mem, owner.p2m, { tlbBits: 4 });
   const base = owner.offset ?? 0;
@@ -220,7 +242,7 @@ function countPages(system: SimSystem, plan: Plan): PageCountRun[] {
     let count = -1;
     try {
       mfn = Math.floor(v.translate(owner.gaddr + i * PAGE, "read") / PAGE);
-      count = system.pageCount(mfn);
+      count = pageCount(mfn);
     } catch (e) {
       if (!isStage2Fault(e)) throw e;
     }
@@ -229,5 +251,5 @@ function countPages(system: SimSystem, plan: Plan): PageCountRun[] {
       last.pages++;
     else runs.push({ offset: base + i * PAGE, pages: 1, mfn, count });
   }
-  return runs;
+  return { runs, view: { owner: owner.name, through: "stage-2" } };
 }

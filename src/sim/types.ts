@@ -22,6 +22,12 @@ export interface SimParticipant {
 export interface SimRegion {
   id: string;
   participants: SimParticipant[];
+  /**
+   * The region's host frames, for the post-run page counts when no running domain owns it: a
+   * region owned by dom_io (Xen's DOMID_IO has no p2m, so its "view" is the frames themselves),
+   * by nobody (bug B5) or by a dying domain. Absent when the owner is a participant.
+   */
+  hostFrames?: { owner: string; chunks: readonly { start: number; size: number }[] };
 }
 
 export interface SimSystem {
@@ -149,6 +155,11 @@ export interface PageCountRun {
   count: number;
 }
 
+export interface PageCountView {
+  owner: string;
+  through: "stage-2" | "host frames";
+}
+
 export interface BaselineResult {
   name: string;
   transport: "postMessage" | "sab-ring";
@@ -173,5 +184,10 @@ export interface SimResult {
   elapsedMs: number;
   destroyed: { domid: number; atMs: number } | null;
   pageCounts: PageCountRun[] | null;
+  /**
+   * Whose view pageCounts is: the owning domain read through its stage-2, or a region's hostFrames
+   * owner ("dom_io", "nobody") read frame by frame. null when not counted.
+   */
+  pageCountsView: PageCountView | null;
   baselines: BaselineResult[];
 }

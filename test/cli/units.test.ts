@@ -7,7 +7,9 @@ describe("CLI units", () => {
     expect(parseDuration("2s")).toBe(2000);
     expect(parseDuration("1.5s")).toBe(1500);
     expect(parseDuration("1m")).toBe(60_000);
-    expect(parseDuration("250")).toBe(250);
+    expect(parseDuration("250ms")).toBe(250);
+    // A bare number has no unit: refused rather than guessed (issue 12 §9).
+    for (const bare of ["2", "250", "1.5"]) expect(() => parseDuration(bare)).toThrow(/has no unit/);
     for (const bad of ["", "2 fortnights", "-1s", "0s", "s", "1.s"])
       expect(() => parseDuration(bad)).toThrow(RangeError);
   });
