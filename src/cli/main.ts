@@ -83,7 +83,10 @@ function buildProgram(io: Io, state: State): Command {
     .command("check")
     .description("say what Xen would do with a configuration: accept it, panic (where and why) or crash")
     .argument("<FILE...>", FILES_HELP)
-    .option("--json", "print one JSON object {verdict, phase, log, panic, failedNode, warnings, exitCode}")
+    .option(
+      "--json",
+      "print one JSON object {verdict, phase, log, panic, failedNode, notes, warnings, exitCode}",
+    )
     .addHelpText(
       "after",
       `\nExit status: 0 accepted, 1 rejected or crash, 2 accepted with warnings, 64 usage error.${example([

@@ -29,7 +29,12 @@ export function summaryLine(r: BootReport, s: Style): string {
     const step = r.phase === "parse" ? "reading the config" : "creating the domain";
     return `${s.red(s.bold("rejected"))}: xl create ${r.failedNode ?? "?"} fails ${step}`;
   }
-  const where = r.phase === "parse" ? "at early FDT parsing" : "at domain construction";
+  const where =
+    r.phase === "parse"
+      ? "at early FDT parsing"
+      : r.phase === "memory"
+        ? "at memory setup (setup_mm)"
+        : "at domain construction";
   const what = r.panic ?? "Xen refuses it";
   if (r.verdict === "crash") return `${s.red(s.bold("crash"))}: Xen itself would crash ${where}: ${what}`;
   return `${s.red(s.bold("rejected"))} ${where}: ${what}`;
@@ -45,7 +50,10 @@ export function consoleLines(r: BootReport, s: Style): string[] {
   const panicAt = r.panic !== null && r.log[r.log.length - 1] === r.panic ? r.log.length - 1 : r.log.length;
   const prefix = r.kind === "xl" ? "" : "(XEN) ";
   for (const l of r.log.slice(0, panicAt)) out.push(prefix + l);
-  if (r.panic !== null && r.verdict === "rejected" && r.kind === "dom0less") {
+  // Xen's panic() prints the banner; a trap in Xen ends in panic() too (do_unexpected_trap).
+  // Other crashes (BUG_ON, ASSERT) are described in the panic field instead of Xen's dump.
+  const xenPanic = r.verdict === "rejected" || r.panic?.startsWith("CPU0: Unexpected Trap:") === true;
+  if (r.panic !== null && xenPanic && r.kind === "dom0less") {
     const bar = "(XEN) ****************************************";
     out.push(bar, "(XEN) Panic on CPU 0:", s.red(`(XEN) ${r.panic}`), bar);
   } else if (r.panic !== null) {
@@ -76,6 +84,7 @@ export function checkText(r: BootReport, s: Style): string[] {
   const con = consoleLines(r, s);
   if (r.verdict !== "accepted" && con.length > 0)
     out.push("", s.bold(r.kind === "xl" ? "xl says:" : "Xen console:"), ...indent(con));
+  if (r.notes.length > 0) out.push("", s.bold("sshm notes:"), ...indent(r.notes));
   const w = warningLines(r, s);
   if (w.length > 0) out.push("", ...w);
   return out;
@@ -89,6 +98,7 @@ export function checkJson(r: BootReport): object {
     log: r.log,
     panic: r.panic,
     failedNode: r.failedNode,
+    notes: r.notes,
     warnings: r.warnings,
     exitCode: verdictExitCode(r),
   };
@@ -176,6 +186,7 @@ export function bootText(r: BootReport, s: Style, destroyed: readonly string[]):
     out.push("", s.bold(`Device tree of ${g.domain}`), ...indent(g.dts.replace(/\n$/, "").split("\n")));
   const con = consoleLines(r, s);
   if (con.length > 0) out.push("", s.bold("Xen console"), ...indent(con));
+  if (r.notes.length > 0) out.push("", s.bold("sshm notes:"), ...indent(r.notes));
   const w = warningLines(r, s);
   if (w.length > 0) out.push("", ...w);
   return out;

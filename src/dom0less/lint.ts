@@ -169,14 +169,14 @@ export function lintStaticShm(host: HostDescription, parse: ShmParseResult): War
         );
     }
 
-    // DT-32: the host range must be RAM (mfn_valid at build).
+    // DT-32: the host range must be RAM (setup_mm reads its page_info; src/domains/setup-mm.ts).
     if (bank.startBig !== null) {
       const bad = firstOutsideRam(host, bank.startBig, bank.startBig + bank.sizeBig);
       if (bad !== undefined)
         warn(
           "NOT_RAM",
           first.path,
-          `host range [${hx(bank.startBig)}, ${hx(bank.startBig + bank.sizeBig)}) of id "${bank.id}" is not inside host RAM (first address outside: ${hx(bad)}); the parse accepts it, but building ${domName(first)} fails with "invalid physical address 0x${(bad >> 12n).toString(16).padStart(5, "0")}" (-EINVAL)`,
+          `host range [${hx(bank.startBig)}, ${hx(bank.startBig + bank.sizeBig)}) of id "${bank.id}" is not inside host RAM (first address outside: ${hx(bad)}); the parse accepts it, but setup_mm() reads the struct page_info of each of its pages (init_sharedmem_pages) before any domain is built, and Xen's frame table has entries for RAM's 1 GiB PDX groups only: there Xen takes a data abort, long before process_shm's "invalid physical address" check`,
         );
     }
   }

@@ -22,6 +22,7 @@ import type { PhysRange } from "../pagealloc/index.js";
 import type { Domain } from "./domain.js";
 import { Hypervisor } from "./hypervisor.js";
 import type { BootReport, ReportWarning } from "./report.js";
+import { type StaticBank, setupMmStaticBanks } from "./setup-mm.js";
 import { StaticShmBuilder, XenCrash } from "./static-shm.js";
 import { System } from "./system.js";
 
@@ -92,7 +93,7 @@ function emptyReport(
     warnings: ReportWarning[];
   },
 ): BootReport {
-  return { source, kind: "dom0less", ...r, domains: [], regions: [], guestDts: [], xenstore: [] };
+  return { source, kind: "dom0less", ...r, domains: [], regions: [], guestDts: [], xenstore: [], notes: [] };
 }
 
 /** dom0_mem=<size>[,max:<size>] from /chosen xen,xen-bootargs, in bytes. */
@@ -135,16 +136,46 @@ function buildSystem(
     },
   );
   hv.log.push(...parse.log, ...parse.bootLog);
-  // init_staticmem_pages / init_sharedmem_pages: static ranges become free|static pages.
-  const ram = hv.machine.ram;
-  const staticRanges = [
-    ...host.reserved.filter((r) => r.kind === "static-mem").map((r) => ({ start: r.start, size: r.size })),
-    ...parse.banks.filter((b) => b.start !== null).map((b) => ({ start: b.start!, size: b.size })),
+  // setup_mm(): init_staticmem_pages then init_sharedmem_pages turn every static bank's pages
+  // into free|static pages, reading each page_info first; a bank outside RAM ends the boot here.
+  const staticBanks: StaticBank[] = [
+    ...host.reserved
+      .filter((r) => r.kind === "static-mem")
+      .map((r) => ({
+        start: r.start,
+        size: r.size,
+        what: "xen,static-mem bank",
+        path: r.path,
+        loop: "init_staticmem_pages" as const,
+      })),
+    ...parse.banks
+      .filter((b) => b.start !== null)
+      .map((b) => ({
+        start: b.start!,
+        size: b.size,
+        what: `host range of id "${b.id}"`,
+        path: b.path,
+        loop: "init_sharedmem_pages" as const,
+      })),
   ];
-  for (const r of staticRanges) {
-    // Frames outside RAM have no page_info in sshm; Xen would scribble beyond its frame table.
-    for (let m = r.start / 4096; m < (r.start + r.size) / 4096; m++)
-      if (ram.mfnValid(m)) hv.machine.alloc.unprepare_staticmem_pages(m, 1);
+  const mmCrash = setupMmStaticBanks(staticBanks, hv.frameTable, hv.machine.ram, hv.machine.alloc);
+  if (mmCrash) {
+    hv.log.push(...mmCrash.log);
+    const system = new System({ hv, kind: "dom0less", source: file, regions: new Map(), warnings });
+    system.hostTree = tree;
+    return {
+      report: {
+        ...system.report({
+          verdict: "crash",
+          phase: "memory",
+          panic: mmCrash.panic,
+          failedNode: withLoc(tree, mmCrash.path, parse),
+        }),
+        domains: [],
+        notes: [mmCrash.note],
+      },
+      system: null,
+    };
   }
 
   const builder = new StaticShmBuilder(hv, parse.banks);

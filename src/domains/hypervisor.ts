@@ -23,6 +23,7 @@ import {
   Machine,
   type PhysRange,
   type RamBank,
+  XenFrameTable,
 } from "../pagealloc/index.js";
 import { Domain } from "./domain.js";
 import { VmidAllocator } from "./vmid.js";
@@ -54,6 +55,8 @@ export interface Underflow extends PutUnderflow {
 
 export class Hypervisor {
   readonly machine: Machine;
+  /** Where Xen's frame table maps a page_info (init_pdx, init_frametable): Xen's mfn_valid(). */
+  readonly frameTable: XenFrameTable;
   /** Xen's console log (shared with the page allocator's messages). */
   readonly log: string[];
   readonly domIo: DomainPages;
@@ -66,6 +69,7 @@ export class Hypervisor {
 
   constructor(banks: readonly RamBank[], opts: HypervisorOptions = {}) {
     this.machine = new Machine(banks, { reserved: opts.reserved ?? [] });
+    this.frameTable = new XenFrameTable(banks);
     this.log = this.machine.alloc.log;
     this.domIo = this.machine.alloc.domain(DOMID_IO);
     this.ipaBits = opts.ipaBits ?? 40;

@@ -6,6 +6,8 @@
  */
 export type Verdict = "accepted" | "rejected" | "crash";
 
+export type BootPhase = "parse" | "memory" | "build";
+
 export interface MappingReport {
   /** Guest range. */
   readonly gstart: number;
@@ -75,8 +77,11 @@ export interface BootReport {
   readonly source: string;
   readonly kind: "dom0less" | "xl";
   readonly verdict: Verdict;
-  /** Where it stopped: Xen's FDT parse, or domain construction. null when accepted. */
-  readonly phase: "parse" | "build" | null;
+  /**
+   * Where it stopped: Xen's early FDT parse, its memory setup (setup_mm: the frame table and the
+   * static banks' pages), or domain construction. null when accepted.
+   */
+  readonly phase: BootPhase | null;
   /** What Xen prints about static shared memory, up to and including the panic line. */
   readonly log: string[];
   readonly panic: string | null;
@@ -88,4 +93,6 @@ export interface BootReport {
   readonly guestDts: GuestDtReport[];
   /** xenstore-ls -f of the toolstack's records (xl). */
   readonly xenstore: string[];
+  /** sshm's explanations printed beside Xen's lines (never instead of them). */
+  readonly notes: string[];
 }

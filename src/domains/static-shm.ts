@@ -113,12 +113,27 @@ export class StaticShmBuilder {
           );
           return -EINVAL;
         }
+        // Xen's mfn_valid() asks the frame table, not the RAM banks. A bank outside RAM has
+        // normally crashed Xen already in setup_mm (setup-mm.ts); what reaches this loop with a
+        // frame that is not RAM lies in a hole of a mapped PDX group, and mfn_valid() passes it.
         const m0 = pbase / 4096;
         for (let i = 0; i < psize / 4096; i++) {
-          if (!this.hv.machine.ram.mfnValid(m0 + i)) {
+          if (!this.hv.frameTable.mfnValid(m0 + i)) {
             this.log.push(`${formatDomain(d.domid)}: invalid physical address 0x${fmtMfn(m0 + i)}`);
             return -EINVAL;
           }
+        }
+        for (let i = 0; i < psize / 4096; i++) {
+          if (!this.hv.machine.ram.mfnValid(m0 + i))
+            throw new SshmError(
+              "ENOT_RAM_MODELLED",
+              `host frame 0x${fmtMfn(m0 + i)} of "${n.id}" is not RAM, but it lies in a 1 GiB PDX group that holds RAM, so Xen's frame table has a (zeroed) entry for it and mfn_valid() accepts it: Xen goes on to acquire and map a frame that is not memory; sshm models RAM frames only and cannot follow`,
+              {
+                ...(n.loc ? { file: n.loc.file, line: n.loc.line, column: n.loc.column } : {}),
+                node: n.path,
+                key: "xen,shared-mem",
+              },
+            );
         }
         const rc = this.handle_shared_mem_bank(d, gbase, n, false, {
           start: pbase,

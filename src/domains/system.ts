@@ -12,6 +12,7 @@ import type { Domain } from "./domain.js";
 import type { Hypervisor } from "./hypervisor.js";
 import type { RegionRecord } from "./region.js";
 import type {
+  BootPhase,
   BootReport,
   DomainReport,
   GuestDtReport,
@@ -82,12 +83,7 @@ export class System {
   }
 
   report(
-    status: {
-      verdict: Verdict;
-      phase: "parse" | "build" | null;
-      panic: string | null;
-      failedNode: string | null;
-    } = {
+    status: { verdict: Verdict; phase: BootPhase | null; panic: string | null; failedNode: string | null } = {
       verdict: "accepted",
       phase: null,
       panic: null,
@@ -104,6 +100,7 @@ export class System {
       warnings: [...this.warnings],
       guestDts: status.verdict === "accepted" ? this.guestDts() : [],
       xenstore: this.xenstoreOf(),
+      notes: [],
     };
   }
 

@@ -6,3 +6,4 @@ export * from "./host-memory.js";
 export * from "./machine.js";
 export * from "./page-list.js";
 export * from "./ram.js";
+export * from "./xen-frametable.js";

@@ -95,7 +95,7 @@ describe("sshm check", () => {
       expect(r.status).toBe(code);
       const j = JSON.parse(r.stdout) as Record<string, unknown>;
       expect(Object.keys(j).sort()).toEqual(
-        ["exitCode", "failedNode", "log", "panic", "phase", "verdict", "warnings"].sort(),
+        ["exitCode", "failedNode", "log", "notes", "panic", "phase", "verdict", "warnings"].sort(),
       );
       expect(j.verdict).toBe(verdict);
       expect(j.exitCode).toBe(code);

@@ -228,14 +228,44 @@ describe("build-phase vectors (reference §10.1)", () => {
     expect(r.panic).toBe("Could not set up d0 guest OS (rc = -22)");
   });
 
-  it("DT-32: a host range outside RAM passes the parse and fails at build with an MFN in the message", () => {
+  it("DT-32: a host range outside RAM passes the parse and crashes Xen in setup_mm (frame table read)", () => {
     const r = boot(
       hostDts({ domUs: [{ name: "domU1", shm: [{ id: "X", sm: [0xc0000000, 0x60000000, 0x200000] }] }] }),
     ).report;
-    expect(r.log.slice(-2)).toEqual([
-      "d1: invalid physical address 0xc0000",
-      "Could not set up domain domU1 (rc = -22)",
+    expect(r).toMatchObject({
+      verdict: "crash",
+      phase: "memory",
+      panic: "CPU0: Unexpected Trap: Data Abort",
+    });
+    expect(r.log.slice(-3)).toEqual([
+      " SHMEM[0]: 00000000c0000000 - 00000000c01fffff",
+      "CPU0: Unexpected Trap: Data Abort",
+      "CPU0: Unexpected Trap: Data Abort",
     ]);
+    expect(r.domains).toEqual([]);
+    expect(r.notes[0]).toContain("frame_table[0xc0000].count_info (VA 0x00000a0802a00010) for mfn 0xc0000");
+  });
+
+  it("DT-32: Dom0's host range outside RAM crashes the same way (init_sharedmem_pages takes every host-form bank)", () => {
+    const r = boot(
+      hostDts({ dom0: [{ id: "X", role: "owner", sm: [0xc0000000, 0xc0000000, 0x200000] }], domUs: [] }),
+    ).report;
+    expect(r).toMatchObject({
+      verdict: "crash",
+      phase: "memory",
+      panic: "CPU0: Unexpected Trap: Data Abort",
+    });
+  });
+
+  it("DT-32: a xen,static-mem bank outside RAM crashes Xen first, in init_staticmem_pages", () => {
+    const dts = hostDts({
+      domUs: [{ name: "domU1", shm: [{ id: "X", sm: [0xc0000000, 0x60000000, 0x200000] }] }],
+    }).replace("memory = <0 131072>;", "memory = <0 131072>; xen,static-mem = <0xc0400000 0x8000000>;");
+    const r = boot(dts).report;
+    expect(r).toMatchObject({ verdict: "crash", phase: "memory" });
+    expect(r.notes[0]).toMatch(
+      /^setup_mm\(\) -> init_staticmem_pages\(\) .* xen,static-mem bank \[0x00000000c0400000/,
+    );
   });
 
   it("DT-37: an empty xen,shm-id passes the parse and crashes Xen at build (BUG_ON)", () => {
@@ -400,5 +430,46 @@ describe("what the pipeline fuzzing found", () => {
       /^put_page\(\) on mfn 80000 with count 0 while building d1: \/chosen\/domU1\/shm1 replaced/,
     );
     expect(report.failedNode).toMatch(/^\/chosen\/domU1\/shm1 /);
+  });
+});
+
+describe("setup_mm on static banks outside RAM (init_frametable's mapping decides)", () => {
+  const twoGiB = (shm: string) => `/dts-v1/;
+/ {
+  #address-cells = <2>;
+  #size-cells = <2>;
+  memory@40000000 { device_type = "memory"; reg = <0x0 0x40000000 0x0 0x40100000>; };
+  chosen {
+    #address-cells = <1>;
+    #size-cells = <1>;
+    domU1 {
+      compatible = "xen,domain";
+      #address-cells = <1>;
+      #size-cells = <1>;
+      memory = <0 131072>;
+      cpus = <1>;
+      module@44000000 { compatible = "multiboot,kernel", "multiboot,module"; reg = <0x44000000 0x1000>; };
+      shm0 { compatible = "xen,domain-shared-memory-v1"; xen,shm-id = "X"; xen,shared-mem = <${shm}>; };
+    };
+  };
+};`;
+
+  it("a frame in the 0xff tail of the last frame-table chunk: mark_page_free sees a free page and BUG()s", () => {
+    // RAM ends at 0x80100000: the chunk's last page holds 0xff entries for mfn 0x80100..0x80124.
+    const r = bootDom0less(twoGiB("0x80100000 0x70000000 0x1000")).report;
+    expect(r).toMatchObject({ verdict: "crash", phase: "memory" });
+    expect(r.log.slice(-2)).toEqual([
+      "pg MFN 80100 c=0xffffffffffffffff o=4294967295 v=0xffffffffffffffff t=0xffffffff",
+      "Xen BUG in mark_page_free(): BUG() on a page that is already free",
+    ]);
+  });
+
+  it("a frame in a hole of a mapped PDX group: Xen's mfn_valid passes it; sshm says it cannot follow", () => {
+    const dts = hostDts({
+      domUs: [{ name: "domU1", shm: [{ id: "X", sm: [0x08000000, 0x60000000, 0x1000] }] }],
+    });
+    expect(() => bootDom0less(dts)).toThrow(
+      /host frame 0x08000 of "X" is not RAM, but it lies in a 1 GiB PDX group that holds RAM/,
+    );
   });
 });
