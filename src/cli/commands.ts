@@ -85,9 +85,12 @@ export function bootCommand(files: readonly string[], opts: BootCmdOptions, io: 
   const written: string[] = [];
   if (opts.guestDtb !== undefined && report.verdict === "accepted") {
     mkdirSync(opts.guestDtb, { recursive: true });
+    // The blobs Xen hands the guests (libfdt's layout for a dom0less domU), not a re-encoding.
+    const blobs = loaded.system?.guestDtbs() ?? [];
     for (const g of report.guestDts) {
       const file = join(opts.guestDtb, `${g.domain.replace(/[^A-Za-z0-9_.-]/g, "_")}.dtb`);
-      writeFileSync(file, encodeDtb(parseDts(g.dts, `${g.domain}.dts`)));
+      const blob = blobs.find((b) => b.domain === g.domain)?.dtb;
+      writeFileSync(file, blob ?? encodeDtb(parseDts(g.dts, `${g.domain}.dts`)));
       written.push(file);
     }
   }

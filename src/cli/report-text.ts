@@ -184,6 +184,10 @@ export function bootText(r: BootReport, s: Style, destroyed: readonly string[]):
   if (r.xenstore.length > 0) out.push("", s.bold("xenstore (xenstore-ls -f)"), ...indent(r.xenstore));
   for (const g of r.guestDts)
     out.push("", s.bold(`Device tree of ${g.domain}`), ...indent(g.dts.replace(/\n$/, "").split("\n")));
+  // What sshm assumed for the guest trees (a partial host tree, unprobed kernels): said once.
+  const notes = [...new Set(r.guestDts.flatMap((g) => g.notes ?? []))];
+  if (notes.length > 0)
+    out.push("", s.bold("Guest device trees: sshm notes"), ...indent(notes.map((n) => `- ${n}`)));
   const con = consoleLines(r, s);
   if (con.length > 0) out.push("", s.bold("Xen console"), ...indent(con));
   if (r.notes.length > 0) out.push("", s.bold("sshm notes:"), ...indent(r.notes));

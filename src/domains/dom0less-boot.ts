@@ -18,8 +18,10 @@ import {
   type ShmParseResult,
 } from "../dom0less/index.js";
 import { type FdtTree, findNode, getProp, loadDeviceTree, propString } from "../fdt/index.js";
+import { hostPlatform, prepareDtbDomU } from "../guestdt/index.js";
 import type { PhysRange } from "../pagealloc/index.js";
 import type { Domain } from "./domain.js";
+import { domUDtInput } from "./domu-boot.js";
 import { Hypervisor } from "./hypervisor.js";
 import type { BootReport, ReportWarning } from "./report.js";
 import { type StaticBank, setupMmStaticBanks } from "./setup-mm.js";
@@ -185,6 +187,7 @@ function buildSystem(
   if (host.dom0) order.push({ spec: host.dom0, domid: 0 });
   let nextId = 1;
   for (const d of host.domUs) order.push({ spec: d, domid: nextId++ });
+  const platform = hostPlatform(tree);
 
   const fail = (verdict: "rejected" | "crash", panic: string, node: string | null): BootResult => {
     hv.log.push(panic);
@@ -225,6 +228,21 @@ function buildSystem(
       throw e;
     }
     if (rc) return fail("rejected", panicLine(rc), culprit());
+    // A dom0less domU (not the hardware domain, built by construct_hwdom from the host tree):
+    // init_vuart, then prepare_dtb_domU.
+    if (!spec.isDom0 && !spec.isHwdom) {
+      const ramdisk = spec.ramdisk && !parse.droppedModules.some((m) => m.path === spec.ramdisk!.path);
+      const input = domUDtInput(tree, host, spec, d.ramBanks(), d.guestShm, platform, {
+        ipaBits: hv.ipaBits,
+        // Without the kernel's bytes there is no probe: the domain is taken to be 64-bit.
+        is64: true,
+        initrd: ramdisk ? spec.ramdisk : undefined,
+      });
+      const dt = prepareDtbDomU(input, `d${domid}`);
+      hv.log.push(...dt.log);
+      if (!dt.ok) return fail("rejected", panicLine(dt.rc), spec.path);
+      d.domUBoot = { dtb: dt.dtb, tree: dt.tree, input };
+    }
   }
   warnings.push(...builder.warnings);
   warnings.push(...duplicateMappingLeaks(hv));

@@ -5,6 +5,7 @@
 import type { DomId } from "../common/index.js";
 import { type P2m, Vcpu, type VcpuOptions } from "../p2m/index.js";
 import type { DomainPages, HostMemory } from "../pagealloc/index.js";
+import type { DomUBoot } from "./domu-boot.js";
 
 export type DomainState = "running" | "dying" | "destroyed";
 
@@ -51,6 +52,8 @@ export class Domain {
   readonly guestShm: GuestShmRecord[] = [];
   /** Where the domain was described (node path or config file). */
   readonly source: string;
+  /** A dom0less domU's boot as Xen's construct_domU did it: its device tree, kernel, vCPU state. */
+  domUBoot: DomUBoot | undefined;
   private readonly mem: HostMemory;
 
   constructor(init: {

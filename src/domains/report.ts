@@ -71,6 +71,8 @@ export interface ReportWarning {
 export interface GuestDtReport {
   readonly domain: string;
   readonly dts: string;
+  /** What sshm assumed or did not compute for this tree (a partial host tree, unprobed kernels). */
+  readonly notes?: readonly string[];
 }
 
 export interface BootReport {

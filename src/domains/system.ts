@@ -6,7 +6,7 @@
 
 import { DOMID_IO, type DomId, SshmError } from "../common/index.js";
 import type { FdtTree } from "../fdt/index.js";
-import { guestDtToDts, makeDomUDt, makeHwdomDt } from "../guestdt/index.js";
+import { guestDtToDtb, guestDtToDts, makeDomUDt, makeHwdomDt } from "../guestdt/index.js";
 import { INVALID_MFN } from "../p2m/index.js";
 import type { Domain } from "./domain.js";
 import type { Hypervisor } from "./hypervisor.js";
@@ -104,14 +104,45 @@ export class System {
     };
   }
 
-  /** What Xen writes into each running guest's device tree for memory and static shm. */
+  /**
+   * Each running guest's device tree: for a dom0less domU the complete tree prepare_dtb_domU
+   * built; for the hardware domain and xl guests the memory and static-shm nodes Xen and libxl
+   * write (the rest of those trees comes from the host tree or libxl and is not modelled).
+   */
   guestDts(): GuestDtReport[] {
+    return this.guestDtbs().map(({ domain, dts, notes }) =>
+      notes.length > 0 ? { domain, dts, notes } : { domain, dts },
+    );
+  }
+
+  /** guestDts() with each tree's blob: Xen's own bytes for a dom0less domU. */
+  guestDtbs(): { domain: string; dts: string; dtb: Uint8Array; notes: string[] }[] {
     return this.hv.domains
       .filter((d) => d.state === "running")
       .map((d) => {
+        if (d.domUBoot) {
+          const input = d.domUBoot.input;
+          const notes = [...input.platform.notes];
+          if (input.directMap && input.vpl011)
+            notes.push(
+              `${d.name}: Xen gives a direct-mapped domain's vpl011 the host UART's address and interrupt (serial_vuart_info), not modelled: sbsa-uart shows the guest layout's`,
+            );
+          if (input.directMap && input.features & 1)
+            notes.push(
+              `${d.name}: a direct-mapped domain's extended regions come from the host layout (find_host_extended_regions), not modelled: /hypervisor shows find_domU_holes'`,
+            );
+          if (input.partialDtbSize)
+            notes.push(
+              `${d.name}: the nodes of its multiboot,device-tree module (/aliases, /passthrough) are not modelled and not in this tree`,
+            );
+          notes.push(
+            "kernels not probed (no bytes loaded at the modules' addresses): the domain is taken to be 64-bit; where Xen would place the kernel and this DTB, and the vCPU's first registers, are not computed",
+          );
+          return { domain: d.name, dts: guestDtToDts(d.domUBoot.tree), dtb: d.domUBoot.dtb, notes };
+        }
         const input = { ramBanks: d.ramBanks(), shm: d.guestShm };
         const tree = d.domid === 0 && this.hostTree ? makeHwdomDt(this.hostTree, input) : makeDomUDt(input);
-        return { domain: d.name, dts: guestDtToDts(tree) };
+        return { domain: d.name, dts: guestDtToDts(tree), dtb: guestDtToDtb(tree), notes: [] };
       });
   }
 

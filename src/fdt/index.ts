@@ -12,7 +12,9 @@ export type { ParseDtsOptions } from "./dts-parser.js";
 export { parseDts } from "./dts-parser.js";
 export type { ValueForm } from "./dts-writer.js";
 export { formatValue, guessForm, printDts } from "./dts-writer.js";
+export { FDT_ERR_NOSPACE, FDT_SW_HDRSIZE, type FdtSink, FdtSw, FdtSwError } from "./sw.js";
 export * from "./tree.js";
+export { FdtTreeSink } from "./tree-sink.js";
 
 /** True when `bytes` starts with the DTB magic (big-endian 0xd00dfeed). */
 export function isDtb(bytes: Uint8Array): boolean {

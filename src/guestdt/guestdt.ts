@@ -1,17 +1,14 @@
 /**
- * The device-tree content Xen generates for a guest's static shared memory (reference §7):
+ * The memory and static-shm nodes a guest's device tree carries (reference §7), for the trees sshm
+ * does not build whole:
  *
- * - domU (`prepare_dtb_domU`): root cells 2/2; `memory@<first bank>` whose `reg` lists the RAM banks
- *   and then every shm region (`make_memory_node` + `shm_mem_node_fill_reg_range`, Xen >= 4.19);
- *   `/reserved-memory` only when the domain has shm nodes (`make_resv_memory_node`), one
- *   `xen-shmem@<G>` child per shm node (`make_shm_resv_memory_node`).
- * - hwdom (`handle_node` on the host tree): the host tree minus the Xen configuration nodes, with
- *   Xen's own memory node and the xen-shmem children.
+ * - an xl guest (libxl builds its tree; sshm writes the nodes its static_shm adds): root cells 2/2;
+ *   `memory@<first bank>` whose `reg` lists the RAM banks and then every shm region;
+ *   `/reserved-memory` only when the domain has shm nodes, one `xen-shmem@<G>` child per node;
+ * - the hardware domain (`handle_node` on the host tree): the host tree minus the Xen configuration
+ *   nodes, with Xen's own memory node and the xen-shmem children.
  *
- * Scope: only the nodes that carry memory and shared memory are generated. Xen also writes
- * /chosen (bootargs, initrd placeholders), /cpus, the GIC, the timer, /psci and /hypervisor; they
- * do not depend on static shm and are left out, so a generated tree is the memory-relevant subset
- * of the real one, in Xen's relative order (memory before reserved-memory).
+ * A dom0less domU's complete tree (prepare_dtb_domU) is built by domu.ts.
  *
  * Numbers are JS numbers (exact below 2^53) like the rest of sshm; cells are split hi/lo.
  */

@@ -1,8 +1,26 @@
 /**
- * Guest device trees: the memory and static-shm nodes Xen writes into a domU's and the hardware
- * domain's device tree, as an FdtTree, DTS text or DTB bytes.
+ * Guest device trees: the complete tree Xen's prepare_dtb_domU builds for a dom0less domU (as
+ * libfdt's sequential writer lays it out), and the memory and static-shm nodes of the hardware
+ * domain's and of an xl guest's tree, as an FdtTree, DTS text or DTB bytes.
  */
 
+export type { DomUDtInput, DomUDtResult } from "./domu.js";
+export {
+  DOM0LESS_ENHANCED_NO_XS,
+  DOM0LESS_XENSTORE,
+  DOM0LESS_XS_LEGACY,
+  DOMU_DTB_SIZE,
+  findDomUHoles,
+  GUEST_GICC_BASE,
+  GUEST_GICD_BASE,
+  GUEST_GICV3_GICR0_BASE,
+  GUEST_PHANDLE_GIC,
+  GUEST_PL011_BASE,
+  MAX_VIRT_CPUS,
+  prepareDtbDomU,
+  vcpuidToVaffinity,
+  XEN_VERSION_STRING,
+} from "./domu.js";
 export type { GuestDtInput, GuestRamBank, GuestShmRegion } from "./guestdt.js";
 export {
   GUEST_ROOT_ADDRESS_CELLS,
@@ -14,3 +32,5 @@ export {
   unitName,
   XEN_SHMEM_COMPATIBLE,
 } from "./guestdt.js";
+export type { GuestPlatform, HostGic } from "./platform.js";
+export { DEFAULT_CPU_COMPATIBLE, hostPlatform } from "./platform.js";

@@ -1,0 +1,89 @@
+/**
+ * The per-domU parts of construct_domU (xen/common/device-tree/dom0less-build.c) that do not
+ * concern static shm: what the domain node and its modules say for the guest device tree
+ * (bootargs, initrd, vCPUs, vpl011, xen,enhanced), and prepare_dtb_domU's result.
+ */
+
+import type { BootModule, DomainSpec, HostDescription } from "../dom0less/index.js";
+import type { FdtTree } from "../fdt/index.js";
+import { findNode, getProp } from "../fdt/index.js";
+import {
+  DOM0LESS_ENHANCED_NO_XS,
+  DOM0LESS_XENSTORE,
+  DOM0LESS_XS_LEGACY,
+  type DomUDtInput,
+  type GuestPlatform,
+} from "../guestdt/index.js";
+
+/** What Xen built for a domU: its device tree (and, once kernels are loaded, where it all went). */
+export interface DomUBoot {
+  readonly dtb: Uint8Array;
+  readonly tree: FdtTree;
+  readonly input: DomUDtInput;
+}
+
+const latin = new TextDecoder("latin1");
+
+/** The C string at the start of a property value (Xen copies bootargs with safe_strcpy). */
+function cString(v: Uint8Array): string {
+  const nul = v.indexOf(0);
+  return latin.decode(nul < 0 ? v : v.subarray(0, nul));
+}
+
+/**
+ * boot_cmdline_find_by_name(<domain node name>): process_multiboot_node records the `bootargs`
+ * of every module under /chosen against its *parent's* name, in FDT order; the first match wins.
+ */
+export function domUCmdline(tree: FdtTree, host: HostDescription, spec: DomainSpec): string | undefined {
+  for (const m of host.modules) {
+    const parent = m.path.slice(0, m.path.lastIndexOf("/"));
+    if (parent.slice(parent.lastIndexOf("/") + 1) !== spec.name) continue;
+    const p = findNode(tree, m.path) && getProp(findNode(tree, m.path)!, "bootargs");
+    if (p) return cString(p.value);
+  }
+  return undefined;
+}
+
+/**
+ * construct_domU's reading of xen,enhanced (dt_property_read_string): absent → no feature;
+ * empty (-ENODATA), not NUL-terminated (-EILSEQ) or "enabled" → DOM0LESS_ENHANCED; "legacy" →
+ * DOM0LESS_ENHANCED_LEGACY; "no-xenstore" → DOM0LESS_ENHANCED_NO_XS; any other string → none.
+ */
+export function dom0lessFeatures(spec: DomainSpec): number {
+  const p = getProp(spec.node, "xen,enhanced");
+  if (!p) return 0;
+  const v = p.value;
+  const nul = v.indexOf(0);
+  if (v.length === 0 || nul < 0) return DOM0LESS_ENHANCED_NO_XS | DOM0LESS_XENSTORE;
+  const s = latin.decode(v.subarray(0, nul));
+  if (s === "enabled") return DOM0LESS_ENHANCED_NO_XS | DOM0LESS_XENSTORE;
+  if (s === "legacy") return DOM0LESS_ENHANCED_NO_XS | DOM0LESS_XS_LEGACY;
+  if (s === "no-xenstore") return DOM0LESS_ENHANCED_NO_XS;
+  return 0;
+}
+
+/** Everything prepare_dtb_domU reads, for one domU (is64: what the kernel probe decided). */
+export function domUDtInput(
+  tree: FdtTree,
+  host: HostDescription,
+  spec: DomainSpec,
+  ram: { start: number; size: number }[],
+  shm: DomUDtInput["shm"],
+  platform: GuestPlatform,
+  opts: { ipaBits: number; is64: boolean; initrd: BootModule | undefined },
+): DomUDtInput {
+  return {
+    ramBanks: ram,
+    shm,
+    cmdline: domUCmdline(tree, host, spec),
+    initrd: opts.initrd !== undefined && opts.initrd.size > 0,
+    maxVcpus: spec.cpus,
+    is64: opts.is64,
+    directMap: spec.directMap,
+    vpl011: spec.vpl011,
+    features: dom0lessFeatures(spec),
+    ipaBits: opts.ipaBits,
+    platform,
+    partialDtbSize: spec.dtb?.size ?? 0,
+  };
+}
