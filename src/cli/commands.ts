@@ -118,7 +118,10 @@ export interface MapResultCmd extends CommandResult {
   map: MemoryMap;
 }
 
-/** Writes the picture even for a refused boot (it shows how far Xen got); exit 0 once written. */
+/**
+ * Writes the picture even for a refused boot (it shows how far Xen got), then exits as `check`
+ * would on the same files: the picture is written, the configuration is still rejected or warned.
+ */
 export async function mapCommand(
   files: readonly string[],
   opts: MapCmdOptions,
@@ -136,7 +139,7 @@ export async function mapCommand(
   const { writeMap } = await import("../map/index.js");
   await writeMap(map, opts.output);
   printLines(io, [`wrote ${opts.output}: ${summaryLine(loaded.report, io.style)}`]);
-  return { code: 0, report: loaded.report, map };
+  return { code: verdictExitCode(loaded.report), report: loaded.report, map };
 }
 
 // ---- simulate ----

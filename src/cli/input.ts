@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { SshmError } from "../common/index.js";
-import { describeHost } from "../dom0less/index.js";
+import { describeHost, type ShmParseOverlap, type ShmParseResult } from "../dom0less/index.js";
 import {
   type BootReport,
   bootDom0less,
@@ -31,6 +31,21 @@ export interface HostLayout {
   ram: { start: number; size: number; source?: string }[];
   reserved: { start: number; size: number; source: string }[];
   modules: { start: number; size: number; label: string; source: string }[];
+  /** Set when Xen refused the tree in its early FDT scan, so no domain was built. */
+  parsed?: ParsedSoFar;
+}
+
+/**
+ * How far Xen's early FDT scan got before it panicked: the shm banks it had registered (host form;
+ * a heap bank has no host range yet) and, when the failing check was an overlap test, the range it
+ * refused and the one already registered that it overlapped. The map draws these in place of the
+ * domains a refused boot never builds.
+ */
+export interface ParsedSoFar {
+  shm: { id: string; start: number; size: number; source: string; owner?: string }[];
+  /** The failing check's own log line ("Region: [...) overlapping with bank[0]: [...)"), or "". */
+  message: string;
+  overlap?: ShmParseOverlap;
 }
 
 export interface Loaded {
@@ -94,8 +109,10 @@ export function loadSystem(files: readonly string[]): Loaded {
       extname(file).toLowerCase() === ".dts" ? bytes.toString("utf8") : bytes,
       file,
     );
-    const { report, system } = bootDom0less(tree, { file });
-    return { kind, files: [...files], report, system, xlHost: null, layout: dtLayout(tree) };
+    const { report, system, parse } = bootDom0less(tree, { file });
+    const layout = dtLayout(tree);
+    if (report.phase === "parse") layout.parsed = parsedSoFar(parse);
+    return { kind, files: [...files], report, system, xlHost: null, layout };
   }
   const inputs = files.map((file) => ({ file, text: readInput(file).toString("utf8") }));
   const opts: XlHostOptions = { ram: XL_HOST_RAM.map((b) => ({ ...b })) };
@@ -132,6 +149,30 @@ function dtLayout(tree: FdtTree): HostLayout {
     if (e instanceof SshmError) return { ram: [], reserved: [], modules: [] };
     throw e;
   }
+}
+
+/**
+ * The owner Xen would give each bank at build (process_shm): the domain of its role = "owner"
+ * node, else dom_io when a node has no role; only borrowers leave it without one (bug B5).
+ */
+function plannedOwner(parse: ShmParseResult, bank: number): string | undefined {
+  const nodes = parse.nodes.filter((n) => n.bankIndex === bank);
+  const owner = nodes.find((n) => n.role === "owner");
+  if (owner?.mappedBy !== undefined)
+    return owner.mappedBy === "/chosen" ? "Dom0" : owner.mappedBy.slice(owner.mappedBy.lastIndexOf("/") + 1);
+  return nodes.some((n) => n.role === undefined) ? "dom_io" : undefined;
+}
+
+function parsedSoFar(parse: ShmParseResult): ParsedSoFar {
+  return {
+    shm: parse.banks.flatMap((b) => {
+      if (b.start === null) return [];
+      const owner = plannedOwner(parse, b.index);
+      return [{ id: b.id, start: b.start, size: b.size, source: b.path, ...(owner ? { owner } : {}) }];
+    }),
+    message: parse.error?.message ?? "",
+    ...(parse.error?.overlap ? { overlap: parse.error.overlap } : {}),
+  };
 }
 
 /**

@@ -89,10 +89,12 @@ function buildProgram(io: Io, state: State): Command {
     )
     .addHelpText(
       "after",
-      `\nExit status: 0 accepted, 1 rejected or crash, 2 accepted with warnings, 64 usage error.${example([
-        "sshm check examples/dom0less/booting.dts",
-        "sshm check --json examples/xl/vm1.cfg examples/xl/vm2.cfg examples/xl/vm3.cfg",
-      ])}`,
+      `\nExit status: 0 accepted, 1 rejected, crash or unreadable input, 2 accepted with warnings, 64 usage error.${example(
+        [
+          "sshm check examples/dom0less/booting.dts",
+          "sshm check --json examples/xl/vm1.cfg examples/xl/vm2.cfg examples/xl/vm3.cfg",
+        ],
+      )}`,
     );
   check.action(
     run(async (files: string[], o: { json?: boolean }) => {
@@ -113,10 +115,12 @@ function buildProgram(io: Io, state: State): Command {
     .option("--json", "print the boot report as one JSON object")
     .addHelpText(
       "after",
-      example([
-        "sshm boot examples/dom0less/booting.dts --guest-dtb out/guests",
-        "sshm boot examples/xl/vm1.cfg examples/xl/vm2.cfg --destroy vm2",
-      ]),
+      `\nExit status: 0 accepted, 1 rejected, crash or unreadable input, 2 accepted with warnings, 64 usage error.${example(
+        [
+          "sshm boot examples/dom0less/booting.dts --guest-dtb out/guests",
+          "sshm boot examples/xl/vm1.cfg examples/xl/vm2.cfg --destroy vm2",
+        ],
+      )}`,
     );
   boot.action(
     run(async (files: string[], o: { destroy: string[]; guestDtb?: string; json?: boolean }) => {
@@ -133,7 +137,12 @@ function buildProgram(io: Io, state: State): Command {
     )
     .argument("<FILE...>", FILES_HELP)
     .requiredOption("-o, --output <file>", "picture to write: .svg or .html")
-    .addHelpText("after", example(["sshm map examples/dom0less/booting.dts -o out/map.html"]));
+    .addHelpText(
+      "after",
+      `\nThe picture is written whatever Xen does (a refused boot shows how far Xen got); the exit status is check's.\nExit status: 0 accepted, 1 rejected, crash or unreadable input, 2 accepted with warnings, 64 usage error.${example(
+        ["sshm map examples/dom0less/booting.dts -o out/map.html"],
+      )}`,
+    );
   map.action(
     run(async (files: string[], o: { output: string }) => {
       state.cmd = map;

@@ -6,7 +6,7 @@
  */
 import type { BootReport, MappingReport, RegionReport } from "../domains/index.js";
 import type { MapHostRegion, MapRange, MapWarning, MemoryMap } from "../map/index.js";
-import type { HostLayout } from "./input.js";
+import type { HostLayout, ParsedSoFar } from "./input.js";
 
 /** The region's page reference count when every page has the same one (the tooltip shows one number). */
 function uniformCount(r: RegionReport): number | undefined {
@@ -80,6 +80,66 @@ function carveOwnerRam(report: BootReport, d: BootReport["domains"][number]): Ma
   return out;
 }
 
+const PARSED_NOTE = "parsed before Xen stopped: no domain was built";
+
+/**
+ * What a tree refused at parse time still shows: the shm banks Xen registered before it stopped
+ * and, for a failed overlap check, the range it refused (drawn beside the one it overlaps; the
+ * reserved ranges and boot modules are already drawn from the host description).
+ */
+function parsedRegions(p: ParsedSoFar, host: readonly MapHostRegion[]): MapHostRegion[] {
+  const out: MapHostRegion[] = p.shm.map((b) => ({
+    kind: "shm",
+    start: b.start,
+    size: b.size,
+    label: b.id,
+    id: b.id,
+    ...(b.owner === undefined ? {} : { owner: b.owner }),
+    source: b.source,
+    stage: "parsed",
+    note: PARSED_NOTE,
+  }));
+  const r = p.overlap?.refused;
+  if (r === undefined) return out;
+  const note = "refused by Xen's overlap check: the boot panics here";
+  const drawn = host.find(
+    (h) => h.start === r.start && h.size === r.size && h.source === r.path && h.kind === r.kind,
+  );
+  if (drawn) Object.assign(drawn, { stage: "refused", note });
+  else
+    out.push({
+      kind: r.kind,
+      start: r.start,
+      size: r.size,
+      label: `${r.id ?? "reserved"} (refused)`,
+      ...(r.id === undefined ? {} : { id: r.id }),
+      source: r.path,
+      stage: "refused",
+      note,
+    });
+  return out;
+}
+
+/** The XEN-PANIC / XEN-CRASH entry: the panic line, the failing check's line, the ranges at fault. */
+function refusal(report: BootReport, parsed: ParsedSoFar | undefined): MapWarning {
+  const panic =
+    report.panic ?? report.log[report.log.length - 1] ?? `Xen ${report.verdict} this configuration`;
+  const o = parsed?.overlap;
+  return {
+    code: report.verdict === "crash" ? "XEN-CRASH" : "XEN-PANIC",
+    message: parsed !== undefined && parsed.message !== "" ? `${panic}: ${parsed.message}` : panic,
+    ...(report.failedNode === null ? {} : { node: report.failedNode }),
+    ...(o === undefined
+      ? {}
+      : {
+          host: [
+            { start: o.refused.start, size: o.refused.size },
+            { start: o.other.start, size: o.other.size },
+          ],
+        }),
+  };
+}
+
 export function toMemoryMap(report: BootReport, hostRam?: HostLayout): MemoryMap {
   const host: MapHostRegion[] = [];
   const ram = hostRam?.ram ?? [];
@@ -109,6 +169,8 @@ export function toMemoryMap(report: BootReport, hostRam?: HostLayout): MemoryMap
   for (const m of hostRam?.modules ?? [])
     host.push({ kind: "module", start: m.start, size: m.size, label: m.label, source: m.source });
   for (const r of report.regions) host.push(...regionHost(r));
+  const parsed = report.phase === "parse" ? hostRam?.parsed : undefined;
+  if (parsed !== undefined) host.push(...parsedRegions(parsed, host));
 
   return {
     title: `${report.source} (${report.kind})`,
@@ -136,18 +198,7 @@ export function toMemoryMap(report: BootReport, hostRam?: HostLayout): MemoryMap
       })),
     warnings: [
       // A refused boot is the first thing the picture must say: it shows how far Xen got.
-      ...(report.verdict === "accepted"
-        ? []
-        : [
-            {
-              code: report.verdict === "crash" ? "XEN-CRASH" : "XEN-PANIC",
-              message:
-                report.panic ??
-                report.log[report.log.length - 1] ??
-                `Xen ${report.verdict} this configuration`,
-              ...(report.failedNode === null ? {} : { node: report.failedNode }),
-            },
-          ]),
+      ...(report.verdict === "accepted" ? [] : [refusal(report, parsed)]),
       ...report.warnings.map((w) => ({
         code: w.code,
         message: w.message,

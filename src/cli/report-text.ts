@@ -5,7 +5,7 @@
 import type { BootReport, DomainReport, RegionReport } from "../domains/index.js";
 import { addr, indent, plural, range, type Style, size, table } from "./text.js";
 
-/** Exit status of check and boot: 0 accepted, 1 rejected or crash, 2 accepted with warnings. */
+/** Exit status of check, boot and map: 0 accepted, 1 rejected or crash, 2 accepted with warnings. */
 export function verdictExitCode(r: BootReport): 0 | 1 | 2 {
   if (r.verdict !== "accepted") return 1;
   return r.warnings.length > 0 ? 2 : 0;

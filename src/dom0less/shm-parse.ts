@@ -32,6 +32,7 @@ import type {
   ShmBank,
   ShmParseError,
   ShmParseOptions,
+  ShmParseOverlap,
   ShmParseResult,
   ShmRole,
 } from "./types.js";
@@ -141,6 +142,8 @@ class EarlyScan {
   failMsg = "";
   /** Node actually at fault (a /reserved-memory descendant rather than /reserved-memory). */
   failNode: string | undefined;
+  /** The ranges of the failing overlap check, for the error record (the map draws them). */
+  failOverlap: { start: bigint; size: bigint; id?: string; other: ShmParseOverlap["other"] } | undefined;
 
   constructor(readonly staticShm: boolean) {}
 
@@ -161,7 +164,7 @@ class EarlyScan {
   // ---- bootinfo.c ----
 
   private meminfoOverlap(
-    banks: readonly { start: bigint; size: bigint; type?: MemType }[],
+    banks: readonly { start: bigint; size: bigint; type?: MemType; path: string }[],
     isShm: boolean,
     start: bigint,
     size: bigint,
@@ -179,6 +182,7 @@ class EarlyScan {
       this.fail(
         `Region: [${fmtPaddrAlt(start)}, ${fmtPaddrAlt(end)}) overlapping with bank[${i}]: [${fmtPaddrAlt(b.start)}, ${fmtPaddrAlt(bEnd)})`,
       );
+      this.noteOverlap(start, size, b, isShm ? "shm" : "reserved", i);
       return true;
     }
     return false;
@@ -194,9 +198,26 @@ class EarlyScan {
       this.fail(
         `Region: [${fmtPaddrAlt(start)}, ${fmtPaddrAlt(end)}) overlapping with mod[${i}]: [${fmtPaddrAlt(m.start)}, ${fmtPaddrAlt(mEnd)})`,
       );
+      this.noteOverlap(start, size, m, "module", i);
       return true;
     }
     return false;
+  }
+
+  private noteOverlap(
+    start: bigint,
+    size: bigint,
+    b: { start: bigint; size: bigint; path: string },
+    kind: ShmParseOverlap["other"]["kind"],
+    index: number,
+    id?: string,
+  ): void {
+    this.failOverlap = {
+      start,
+      size,
+      ...(id === undefined ? {} : { id }),
+      other: { start: Number(b.start), size: Number(b.size), kind, path: b.path, index },
+    };
   }
 
   /** `check_reserved_regions_overlap`: reserved_mem, (ACPI: empty on DT boot), shmem, modules. */
@@ -217,6 +238,7 @@ class EarlyScan {
     if (this.checkReservedRegionsOverlap(start, size, true)) {
       this.dropped.push({ path, message: this.failMsg });
       this.failMsg = "";
+      this.failOverlap = undefined;
       return false;
     }
     for (const m of this.mods) {
@@ -418,12 +440,17 @@ class EarlyScan {
       }
       if (!paddrAssigned || paddr !== b.start || size !== b.size) continue;
       this.fail(`fdt: xen,shm-id ${id} does not match for all the nodes using the same region`);
+      // The same range under another id: the two regions overlap completely.
+      this.noteOverlap(paddr, size, b, "shm", i, id);
       return EINVAL;
     }
 
     if (i === this.shm.length) {
       if (i < NR_SHMEM_BANKS) {
-        if (paddrAssigned && this.checkReservedRegionsOverlap(paddr, size, false)) return EINVAL;
+        if (paddrAssigned && this.checkReservedRegionsOverlap(paddr, size, false)) {
+          if (this.failOverlap) this.failOverlap.id = id;
+          return EINVAL;
+        }
         this.shm.push({
           start: paddr,
           size,
@@ -477,6 +504,7 @@ class EarlyScan {
   scan(e: WalkEntry): number {
     this.failMsg = "";
     this.failNode = undefined;
+    this.failOverlap = undefined;
     let rc = 0;
     switch (scanKind(e)) {
       case "memory":
@@ -559,6 +587,19 @@ export function parseStaticShm(tree: FdtTree, opts: ShmParseOptions = {}): ShmPa
         const panic = `Early FDT parsing failed (${rc})`;
         scan.log.print(`${panic}\n`);
         error = { rc, node: scan.failNode ?? e.path, message: scan.failMsg, panic };
+        const o = scan.failOverlap;
+        if (o)
+          error.overlap = {
+            refused: {
+              start: Number(o.start),
+              size: Number(o.size),
+              // A shm node refuses its own region; every other overlap check guards a reserved bank.
+              kind: o.id === undefined ? "reserved" : "shm",
+              path: error.node,
+              ...(o.id === undefined ? {} : { id: o.id }),
+            },
+            other: o.other,
+          };
         break;
       }
     }

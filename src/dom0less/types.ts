@@ -144,6 +144,20 @@ export interface ShmParseError {
   message: string;
   /** The panic line, e.g. "Early FDT parsing failed (-22)". */
   panic: string;
+  /** When the failed check was an overlap test: the range refused and the one it overlapped. */
+  overlap?: ShmParseOverlap;
+}
+
+/**
+ * The two ranges of a failed overlap check (`meminfo_overlap_check` / `boot_module_overlap_check`):
+ * Xen prints them as "Region: [s, e) overlapping with bank[i]: [s, e)", where bank[i] may index the
+ * reserved list or the shm list; here each side carries its list and node.
+ */
+export interface ShmParseOverlap {
+  /** The range being added when the check failed, and what it was going to be. */
+  refused: { start: number; size: number; kind: "shm" | "reserved"; path: string; id?: string };
+  /** The range already registered that it overlaps. */
+  other: { start: number; size: number; kind: "shm" | "reserved" | "module"; path: string; index: number };
 }
 
 export interface DroppedModule {

@@ -45,7 +45,12 @@ export interface BootResult {
   readonly report: BootReport;
   /** The running system, when Xen would have booted. */
   readonly system: System | null;
+  /** Xen's early FDT scan: the shm banks registered (up to a parse failure) and the error. */
+  readonly parse: ShmParseResult;
 }
+
+/** What domain construction returns; bootDom0less adds the parse it started from. */
+type Built = Omit<BootResult, "parse">;
 
 /** Boot a host device tree (DTS text, DTB bytes or a parsed tree). */
 export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOptions = {}): BootResult {
@@ -73,9 +78,10 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
         warnings,
       }),
       system: null,
+      parse,
     };
   }
-  return buildSystem(tree, host, parse, warnings, file, opts);
+  return { ...buildSystem(tree, host, parse, warnings, file, opts), parse };
 }
 
 function withLoc(tree: FdtTree, path: string, parse: ShmParseResult): string {
@@ -118,7 +124,7 @@ function buildSystem(
   warnings: ReportWarning[],
   file: string,
   opts: BootOptions,
-): BootResult {
+): Built {
   // Boot memory: everything the early boot reserves stays out of the heap.
   const reserved: PhysRange[] = [
     ...host.reserved.map((r) => ({ start: r.start, size: r.size })),
@@ -189,7 +195,7 @@ function buildSystem(
   for (const d of host.domUs) order.push({ spec: d, domid: nextId++ });
   const platform = hostPlatform(tree);
 
-  const fail = (verdict: "rejected" | "crash", panic: string, node: string | null): BootResult => {
+  const fail = (verdict: "rejected" | "crash", panic: string, node: string | null): Built => {
     hv.log.push(panic);
     warnings.push(...builder.warnings);
     return { report: system.report({ verdict, phase: "build", panic, failedNode: node }), system: null };

@@ -346,8 +346,12 @@ export function buildIssues(map: MemoryMap): Issue[] {
         is.marks.some((m) => m.col === o.col && intersect(m, o.span) !== undefined),
     );
     if (covering) {
-      if (!covering.marks.some((m) => m.col === o.col && m.start === o.span.start && m.end === o.span.end))
-        covering.marks.push(mark);
+      // A mark of exactly the intersection (one range inside the other) is hatched rather than doubled.
+      const same = covering.marks.find(
+        (m) => m.col === o.col && m.start === o.span.start && m.end === o.span.end,
+      );
+      if (same) same.overlap = true;
+      else covering.marks.push(mark);
     } else {
       issues.push({
         n: issues.length + 1,

@@ -19,6 +19,13 @@ export interface MapHostRegion extends MapRange {
   source?: string;
   /** Page reference count per page of the region, when known (shown in the tooltip). */
   refcount?: number;
+  /**
+   * For a boot Xen refused in its early FDT scan: "parsed" for a region it had registered before it
+   * stopped, "refused" for the one whose check failed. Absent for regions of a built system.
+   */
+  stage?: "parsed" | "refused";
+  /** A remark for the tooltip (why the region is drawn although no domain was built). */
+  note?: string;
 }
 
 export interface MapMapping {

@@ -156,6 +156,7 @@ export function hostTip(dr: Drawing, r: MapHostRegion): string {
   } else if (r.owner !== undefined) lines.push(`owner: ${r.owner}`);
   if (r.refcount !== undefined) lines.push(`page refcount: ${r.refcount}`);
   if (r.source !== undefined) lines.push(`source: ${r.source}`);
+  if (r.note !== undefined) lines.push(r.note);
   return lines.join("\n");
 }
 
@@ -502,9 +503,14 @@ export function drawSvg(dr: Drawing, opts: SvgOptions = {}): string {
       } else if (isDomIo(owner)) spec.dash = "2 2";
       const heap = r.kind === "heap-shm";
       if (heap) spec.overlay = "url(#sshm-dots)";
-      spec.sub = `${heap ? "heap · " : ""}owner ${owner === undefined ? "none" : isDomIo(owner) ? "d[IO]" : owner}`;
+      const ownerText = owner === undefined ? "none" : isDomIo(owner) ? "d[IO]" : owner;
+      spec.sub =
+        r.stage === "refused"
+          ? "refused by Xen"
+          : `${heap ? "heap · " : ""}${r.stage === "parsed" ? "parsed · " : ""}owner ${ownerText}`;
       spec.cls += ` shm${owner !== undefined && isDomIo(owner) ? " dom_io" : ""}`;
     }
+    if (r.stage !== undefined) spec.cls += ` ${r.stage}`;
     box(body, spec, opts);
   });
   // Domain columns: each mapping in a lane; overlapping guest ranges end up side by side.

@@ -12,6 +12,11 @@ const SPECS = {
   html: ["map", DT, "-o", join(TMP, "map.html")],
   svg: ["map", ...XL, "-o", join(TMP, "xl.svg")],
   rejectedMap: ["map", `${FIX}/build-reject.dts`, "-o", join(TMP, "rejected.svg")],
+  parseRejectedMap: ["map", "test/map/fixtures/overlap-shm.dts", "-o", join(TMP, "parse-rejected.svg")],
+  crashMap: ["map", `${FIX}/crash.dts`, "-o", join(TMP, "crash.svg")],
+  warnMap: ["map", `${FIX}/warn.dts`, "-o", join(TMP, "warn.html")],
+  xlRejectedMap: ["map", "examples/xl/vm2.cfg", "examples/xl/vm1.cfg", "-o", join(TMP, "xl-rejected.svg")],
+  unreadableMap: ["map", `${FIX}/no-such-file.dts`, "-o", join(TMP, "none.svg")],
   badExt: ["map", DT, "-o", join(TMP, "map.png")],
   noOutput: ["map", DT],
   stream: [
@@ -64,11 +69,32 @@ describe("sshm map", () => {
     expect(svg).not.toMatch(/overlap:/);
   });
 
-  it("draws a refused boot too (how far Xen got), and refuses unknown picture formats", () => {
-    expect(run("rejectedMap").status).toBe(0);
+  it("draws a refused boot too (how far Xen got) and exits as check does, and refuses unknown picture formats", () => {
+    expect(run("rejectedMap").status).toBe(1);
+    expect(run("rejectedMap").stdout).toBe(
+      `wrote ${join(TMP, "rejected.svg")}: rejected at domain construction: Could not set up domain domU2 (rc = -22)\n`,
+    );
     expect(readFileSync(join(TMP, "rejected.svg"), "utf8")).toContain(
       "Could not set up domain domU2 (rc = -22)",
     );
+    expect(run("parseRejectedMap").status).toBe(1);
+    expect(run("parseRejectedMap").stdout).toBe(
+      `wrote ${join(TMP, "parse-rejected.svg")}: rejected at early FDT parsing: Early FDT parsing failed (-22)\n`,
+    );
+    // Refused at parse, yet the picture has the bank registered first and the one refused.
+    const parsed = readFileSync(join(TMP, "parse-rejected.svg"), "utf8");
+    expect(parsed).toMatch(/<g class="region shm shm parsed"/);
+    expect(parsed).toMatch(/<g class="region shm shm refused"/);
+    expect(parsed).toMatch(/<rect class="warn-area overlap" data-n="1"/);
+    expect(run("crashMap").status).toBe(1);
+    expect(run("crashMap").stdout).toMatch(/^wrote .*crash\.svg: crash: Xen itself would crash/);
+    expect(run("xlRejectedMap").status).toBe(1);
+    expect(run("warnMap").status).toBe(2);
+    expect(run("warnMap").stdout).toBe(
+      `wrote ${join(TMP, "warn.html")}: accepted: 2 domains, 1 region, 3 warnings\n`,
+    );
+    expect(run("unreadableMap").status).toBe(1);
+    expect(run("unreadableMap").stderr).toContain("no-such-file.dts");
     expect(run("badExt").status).toBe(64);
     expect(run("badExt").stderr).toContain("the picture is written as .svg or .html");
     expect(run("noOutput").status).toBe(64);
@@ -124,6 +150,12 @@ describe("sshm bench and --help", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: sshm ${c} \\[options\\]`));
     expect(r.stdout).toContain(`Examples:\n  $ sshm ${c}`);
+  });
+
+  it.each(["check", "boot", "map"])("sshm %s --help documents the exit status", (c) => {
+    expect(run(`help-${c}`).stdout).toContain(
+      "Exit status: 0 accepted, 1 rejected, crash or unreadable input, 2 accepted with warnings, 64 usage error.",
+    );
   });
 
   it("sshm --help lists every command", () => {

@@ -33,6 +33,10 @@ describe("shm vs /memreserve/", () => {
       message:
         "Region: [0x00000050000000, 0x00000070000000) overlapping with bank[0]: [0x00000050000000, 0x00000070000000)",
       panic: "Early FDT parsing failed (-22)",
+      overlap: {
+        refused: { start: 0x5000_0000, size: 0x2000_0000, kind: "shm", path: "/chosen/domU1/shm-a", id: "A" },
+        other: { start: 0x5000_0000, size: 0x2000_0000, kind: "reserved", path: "/memreserve/", index: 0 },
+      },
     });
   });
 
@@ -63,6 +67,11 @@ describe("shm vs /reserved-memory", () => {
       message:
         "Region: [0x00000058000000, 0x00000058001000) overlapping with bank[0]: [0x00000050000000, 0x00000070000000)",
       panic: "Early FDT parsing failed (-22)",
+      // bank[0] here is the shm list's, not the reserved list's: the record says which.
+      overlap: {
+        refused: { start: 0x5800_0000, size: 0x1000, kind: "reserved", path: "/reserved-memory/fw@58000000" },
+        other: { start: 0x5000_0000, size: 0x2000_0000, kind: "shm", path: "/chosen/domU1/shm-a", index: 0 },
+      },
     });
     expect(r.log.slice(-3)).toEqual([
       "Region: [0x00000058000000, 0x00000058001000) overlapping with bank[0]: [0x00000050000000, 0x00000070000000)",

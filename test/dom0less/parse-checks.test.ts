@@ -16,9 +16,16 @@ function expectFail(
   nodePath: string,
   message: string,
   nodeName: string,
+  overlap?: NonNullable<ReturnType<typeof parseStaticShm>["error"]>["overlap"],
 ) {
   expect(r.ok).toBe(false);
-  expect(r.error).toEqual({ rc, node: nodePath, message, panic: `Early FDT parsing failed (${rc})` });
+  expect(r.error).toEqual({
+    rc,
+    node: nodePath,
+    message,
+    panic: `Early FDT parsing failed (${rc})`,
+    ...(overlap === undefined ? {} : { overlap }),
+  });
   const tail = [
     ...(message === "" ? [] : [message]),
     `fdt: node \`${nodeName}': parsing failed`,
@@ -221,6 +228,10 @@ describe("process_shm_node checks, in Xen's order", () => {
       "/chosen/domU2/b",
       "fdt: xen,shm-id Y does not match for all the nodes using the same region",
       "b",
+      {
+        refused: { start: 0x5000_0000, size: 0x2000_0000, kind: "shm", path: "/chosen/domU2/b", id: "Y" },
+        other: { start: 0x5000_0000, size: 0x2000_0000, kind: "shm", path: "/chosen/domU1/a", index: 0 },
+      },
     );
   });
 
@@ -254,6 +265,10 @@ describe("process_shm_node checks, in Xen's order", () => {
       "/chosen/domU1/b",
       "Region: [0x00000060000000, 0x00000080000000) overlapping with bank[0]: [0x00000050000000, 0x00000070000000)",
       "b",
+      {
+        refused: { start: 0x6000_0000, size: 0x2000_0000, kind: "shm", path: "/chosen/domU1/b", id: "Y" },
+        other: { start: 0x5000_0000, size: 0x2000_0000, kind: "shm", path: "/chosen/domU1/a", index: 0 },
+      },
     );
   });
 
