@@ -17,6 +17,7 @@ import {
   scanKind,
   shmPlacement,
 } from "./classify.js";
+import { findIgnoredShmNodes } from "./lookalike.js";
 import { allCells, cellAt, isAvailable, readU64 } from "./raw.js";
 import type { BootModule, DomainSpec, HostDescription, Range, ReservedRegion, ShmNodeInfo } from "./types.js";
 import { type WalkEntry, walkAll, walkTree } from "./walk.js";
@@ -303,5 +304,6 @@ export function describeHost(tree: FdtTree): HostDescription {
     dom0: dom0Spec,
     domUs,
     shmNodes,
+    ignoredShmNodes: findIgnoredShmNodes(entries, dom0),
   };
 }

@@ -46,6 +46,35 @@ export interface ShmNodeInfo {
   loc: SourceLoc | undefined;
 }
 
+/**
+ * A node that looks like a static-shm node but that Xen never processes: neither the early scan
+ * (`early_scan_node`: the binding's compatible, depth <= 3) nor `process_shm` (direct children
+ * of the domain node) looks at it, so it reserves nothing and maps nothing, without a message.
+ */
+export interface IgnoredShmNode {
+  path: string;
+  node: FdtNode;
+  depth: number;
+  loc: SourceLoc | undefined;
+  /** What makes it look like a static-shm node, e.g. `compatible "xen,domain-shared-mem-v1"`. */
+  signs: string[];
+  /** Why Xen skips it, each naming the Xen rule. */
+  reasons: string[];
+  /** The binding's compatible is missing (it has none, or only other strings). */
+  badCompatible: boolean;
+  /** Properties whose names are slips of the binding's: [as written, as the binding spells it]. */
+  nearProps: [string, string][];
+  /** The id it names (xen,shm-id, or a slip of that property name), if any. */
+  id: string | undefined;
+  /**
+   * The domain it sits in: the `xen,domain` node it is under, or "/chosen" (the classic Dom0) for a
+   * /chosen child outside any domain node; undefined when it is under some other /chosen child.
+   */
+  domain: string | undefined;
+  /** Where the nearest valid form of the node goes: a direct child of `domain`. */
+  fixPath: string | undefined;
+}
+
 export interface DomainSpec {
   /** Node name ("domU1"); "Dom0" for the classic Dom0. */
   name: string;
@@ -84,6 +113,8 @@ export interface HostDescription {
   domUs: DomainSpec[];
   /** Every "xen,domain-shared-memory-v1" node at depth <= 3, in FDT order. */
   shmNodes: ShmNodeInfo[];
+  /** Nodes under /chosen that look like static-shm nodes but that Xen ignores, in FDT order. */
+  ignoredShmNodes: IgnoredShmNode[];
 }
 
 // ---- parse (Xen's early_scan_node / process_shm_node) ----
@@ -201,7 +232,9 @@ export type LintCode =
   | "NOT_RAM"
   | "DIRECT_MAP"
   | "MODULE"
-  | "TOO_MANY";
+  | "TOO_MANY"
+  | "IGNORED"
+  | "UNSHARED";
 
 export interface Warning {
   code: LintCode;

@@ -1,0 +1,34 @@
+/**
+ * One fixture per lint rule, each with the exact text `sshm check` prints and its exit status
+ * (seL4 Microkit style): test/lint/fixtures/<name>.dts -> <name>.expected.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { checkCommand } from "../../src/cli/commands.js";
+import { PLAIN } from "../../src/cli/text.js";
+
+const DIR = "test/lint/fixtures";
+
+/** Fixture name -> exit status of `sshm check` (0 accepted, 1 rejected, 2 accepted with warnings). */
+const FIXTURES: Record<string, number> = {
+  "ignored-compatible": 2,
+  "ignored-depth": 2,
+  "ignored-no-compatible": 2,
+  "unshared-case": 2,
+};
+
+function check(file: string): { code: number; text: string } {
+  let text = "";
+  const io = { out: (s: string) => void (text += s), err: (s: string) => void (text += s), style: PLAIN };
+  const { code } = checkCommand([file], {}, io);
+  return { code, text };
+}
+
+describe("lint fixtures: exact `sshm check` output", () => {
+  for (const [name, exit] of Object.entries(FIXTURES))
+    it(name, () => {
+      const r = check(`${DIR}/${name}.dts`);
+      expect(r.text).toBe(readFileSync(`${DIR}/${name}.expected`, "utf8"));
+      expect(r.code).toBe(exit);
+    });
+});
