@@ -19,7 +19,10 @@ const FIXTURES: Record<string, number> = {
 
 function check(file: string): { code: number; text: string } {
   let text = "";
-  const io = { out: (s: string) => void (text += s), err: (s: string) => void (text += s), style: PLAIN };
+  const add = (s: string): void => {
+    text += s;
+  };
+  const io = { out: add, err: add, style: PLAIN };
   const { code } = checkCommand([file], {}, io);
   return { code, text };
 }
