@@ -85,7 +85,7 @@ function buildProgram(io: Io, state: State): Command {
     .argument("<FILE...>", FILES_HELP)
     .option(
       "--json",
-      "print one JSON object {verdict, phase, log, panic, failedNode, notes, warnings, exitCode}",
+      "print one JSON object {source, files, kind, verdict, phase, log, panic, failedNode, notes, warnings, exitCode} (docs/schema/check.json)",
     )
     .addHelpText(
       "after",
@@ -112,7 +112,7 @@ function buildProgram(io: Io, state: State): Command {
     .argument("<FILE...>", FILES_HELP)
     .option("--destroy <name>", "destroy this domain after booting (repeat: destroyed in order)", collect, [])
     .option("--guest-dtb <dir>", "write each guest's device tree blob to <dir>/<domain>.dtb")
-    .option("--json", "print the boot report as one JSON object")
+    .option("--json", "print the boot report as one JSON object (docs/schema/boot.json)")
     .addHelpText(
       "after",
       `\nExit status: 0 accepted, 1 rejected, crash or unreadable input, 2 accepted with warnings, 64 usage error.${example(
@@ -168,7 +168,10 @@ function buildProgram(io: Io, state: State): Command {
     .option("--count <n>", "messages per producer (round trips for pingpong)", arg(parseCount))
     .option("--region <id>", "shm region to use (default: the first one)")
     .option("--no-doorbell", "poll only, never sleep on the doorbell")
-    .option("--json", "print the result as one JSON object")
+    .option(
+      "--json",
+      "print check's object and the run's result as one JSON object (docs/schema/simulate.json)",
+    )
     .addHelpText(
       "after",
       `\nExit status: 0 traffic verified, 1 faults, integrity errors or a refused boot, 2 traffic verified on a\nconfiguration with sshm warnings (printed after the result; check exits 2 on it too), 64 usage error\n(any bad option value, also a --size or --region the region's participants cannot carry).${example(
@@ -274,6 +277,13 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 }
 
 export function processIo(): Io {
+  // A reader that stops early (`sshm check --help | head`) closes the pipe: end quietly the way a
+  // C tool killed by SIGPIPE does (status 128 + 13), not with a stack trace from the write.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+      process.exit(141);
+    });
   return {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
