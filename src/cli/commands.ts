@@ -13,7 +13,8 @@ import type { MemoryMap } from "../map/index.js";
 import type { Scenario, ScenarioKind, SimResult } from "../sim/types.js";
 import { destroyDomains, type Loaded, loadSystem } from "./input.js";
 import { toMemoryMap } from "./map-model.js";
-import { bootText, checkJson, checkText, summaryLine, verdictExitCode, warningLines } from "./report-text.js";
+import { bootJson, checkJson, simulateJson } from "./report-json.js";
+import { bootText, checkText, summaryLine, verdictExitCode, warningLines } from "./report-text.js";
 import type { Style } from "./text.js";
 import { UsageError } from "./usage.js";
 
@@ -44,8 +45,9 @@ export interface CommandResult {
 }
 
 export function checkCommand(files: readonly string[], opts: CheckOptions, io: Io): CommandResult {
-  const { report } = loadSystem(files);
-  if (opts.json) printJson(io, checkJson(report));
+  const loaded = loadSystem(files);
+  const report = loaded.report;
+  if (opts.json) printJson(io, checkJson(loaded, report));
   else printLines(io, checkText(report, io.style));
   return { code: verdictExitCode(report), report };
 }
@@ -94,7 +96,7 @@ export function bootCommand(files: readonly string[], opts: BootCmdOptions, io: 
       written.push(file);
     }
   }
-  if (opts.json) printJson(io, report);
+  if (opts.json) printJson(io, bootJson(loaded, report));
   else {
     const lines = bootText(
       opts.showGuestDts === false ? { ...report, guestDts: [] } : report,
@@ -169,7 +171,7 @@ export async function simulateCommand(
   const report = loaded.report;
   if (!loaded.system) {
     // Nothing runs on a system Xen refuses: say why, as check would.
-    if (opts.json) printJson(io, { ...checkJson(report), result: null });
+    if (opts.json) printJson(io, simulateJson(loaded, report, null, 1));
     else printLines(io, checkText(report, io.style));
     return { code: 1, report, result: null };
   }
@@ -203,7 +205,7 @@ export async function simulateCommand(
   }
   // Verified traffic on a configuration with warnings exits 2, as check does for the same input.
   const code = result.ok ? verdictExitCode(report) : 1;
-  if (opts.json) printJson(io, result);
+  if (opts.json) printJson(io, simulateJson(loaded, report, result, code));
   else {
     const lines = [summaryLine(report, io.style), "", formatSimResult(result).replace(/\n$/, "")];
     const w = warningLines(report, io.style);

@@ -56,6 +56,8 @@ export interface Loaded {
   system: System | null;
   xlHost: XlHost | null;
   layout: HostLayout;
+  /** The host device tree (dom0less), for the positions of the nodes a report names. */
+  tree: FdtTree | null;
 }
 
 const KIND_BY_EXT: Record<string, InputKind> = { ".dts": "dt", ".dtb": "dt", ".cfg": "xl" };
@@ -112,7 +114,7 @@ export function loadSystem(files: readonly string[]): Loaded {
     const { report, system, parse } = bootDom0less(tree, { file });
     const layout = dtLayout(tree);
     if (report.phase === "parse") layout.parsed = parsedSoFar(parse);
-    return { kind, files: [...files], report, system, xlHost: null, layout };
+    return { kind, files: [...files], report, system, xlHost: null, layout, tree };
   }
   const inputs = files.map((file) => ({ file, text: readInput(file).toString("utf8") }));
   const opts: XlHostOptions = { ram: XL_HOST_RAM.map((b) => ({ ...b })) };
@@ -128,6 +130,7 @@ export function loadSystem(files: readonly string[]): Loaded {
       reserved: [],
       modules: [],
     },
+    tree: null,
   };
 }
 

@@ -90,20 +90,6 @@ export function checkText(r: BootReport, s: Style): string[] {
   return out;
 }
 
-/** The check JSON: the verdict part of the report plus the exit code it maps to. */
-export function checkJson(r: BootReport): object {
-  return {
-    verdict: r.verdict,
-    phase: r.phase,
-    log: r.log,
-    panic: r.panic,
-    failedNode: r.failedNode,
-    notes: r.notes,
-    warnings: r.warnings,
-    exitCode: verdictExitCode(r),
-  };
-}
-
 function domainLines(d: DomainReport, s: Style): string[] {
   const flags = [`domid ${d.domid}`, `vmid ${d.vmid}`];
   if (d.directMap) flags.push("direct-mapped");

@@ -133,7 +133,7 @@ export async function simulate(
         latency: null,
         fault: null,
         gaveUpOn: [],
-        tlb: { misses: 0, faults: 0, flushes: 0 },
+        tlb: { misses: 0, faults: 0, flushes: 0, resolved: 0 },
         p99WindowNs: null,
       };
     }

@@ -130,7 +130,8 @@ export interface GuestResult {
   fault: FaultReport | null;
   /** Domains this guest gave up on (no progress within peerTimeoutMs). */
   gaveUpOn: number[];
-  tlb: { misses: number; faults: number; flushes: number };
+  /** The vCPU's TLB counters (VcpuStats); resolved = translation faults Xen fixed up and retried. */
+  tlb: { misses: number; faults: number; flushes: number; resolved: number };
   /** Consumers: p99 over 1024-message windows of the time per message (ns); null if too few. */
   p99WindowNs: number | null;
 }

@@ -22,13 +22,13 @@ export interface SimWorkerData {
 }
 
 export interface SimWorkerResult extends Tally {
-  readonly tlb: { misses: number; faults: number; flushes: number };
+  readonly tlb: { misses: number; faults: number; flushes: number; resolved: number };
 }
 
 const d = workerData as SimWorkerData;
 const clockOffset = calibrateClock();
 const t = newTally();
-let tlb = { misses: 0, faults: 0, flushes: 0 };
+let tlb = { misses: 0, faults: 0, flushes: 0, resolved: 0 };
 try {
   const m = attachMachine(d.machine);
   const vcpu = new Vcpu(m.mem, d.p2m, { tlbBits: d.tlbBits });

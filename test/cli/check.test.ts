@@ -95,7 +95,19 @@ describe("sshm check", () => {
       expect(r.status).toBe(code);
       const j = JSON.parse(r.stdout) as Record<string, unknown>;
       expect(Object.keys(j).sort()).toEqual(
-        ["exitCode", "failedNode", "log", "notes", "panic", "phase", "verdict", "warnings"].sort(),
+        [
+          "exitCode",
+          "failedNode",
+          "files",
+          "kind",
+          "log",
+          "notes",
+          "panic",
+          "phase",
+          "source",
+          "verdict",
+          "warnings",
+        ].sort(),
       );
       expect(j.verdict).toBe(verdict);
       expect(j.exitCode).toBe(code);

@@ -116,7 +116,8 @@ describe("sshm simulate", () => {
   it("--json prints the simulation result", () => {
     const r = run("pingJson");
     expect(r.status).toBe(0);
-    const j = JSON.parse(r.stdout) as SimResult;
+    const { result: j, exitCode } = JSON.parse(r.stdout) as { result: SimResult; exitCode: number };
+    expect(exitCode).toBe(0);
     expect(j.ok).toBe(true);
     expect(j.region).toBe("ID1");
     expect(j.scenario).toMatchObject({ kind: "pingpong", size: 64, count: 200 });
