@@ -213,6 +213,7 @@ export class A64Cpu {
   /** Stop at the current instruction (PC back on it) with `message` and the PC. */
   stopAt(_w: number, message: string): void {
     this.pc -= 4;
+    this.icount--; // the instruction did not retire (run() counted it)
     this.stop(`${message} at 0x${this.pc.toString(16)}`);
   }
 
@@ -220,6 +221,7 @@ export class A64Cpu {
   unimplemented(w: number, cls: InsnClass | string): void {
     this.stop(`unimplemented A64 instruction 0x${hex8(w)} (${cls}) at 0x${(this.pc - 4).toString(16)}`);
     this.pc -= 4;
+    this.icount--; // the instruction did not retire (run() counted it)
   }
 
   // ---- registers ----
