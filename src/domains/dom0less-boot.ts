@@ -19,9 +19,19 @@ import {
 } from "../dom0less/index.js";
 import { type FdtTree, findNode, getProp, loadDeviceTree, propString } from "../fdt/index.js";
 import { hostPlatform, prepareDtbDomU } from "../guestdt/index.js";
+import { type KernelImage, kernelProbe, type ModuleRange } from "../kernel/index.js";
 import type { PhysRange } from "../pagealloc/index.js";
 import type { Domain } from "./domain.js";
-import { domUDtInput } from "./domu-boot.js";
+import { type DomUBoot, domUDtInput } from "./domu-boot.js";
+import {
+  bootscrubMode,
+  constructDomUKernel,
+  type HostImage,
+  hostReader,
+  placeHostImages,
+  scrubDomainRam,
+  type XenBuild,
+} from "./domu-load.js";
 import { Hypervisor } from "./hypervisor.js";
 import type { BootReport, ReportWarning } from "./report.js";
 import { type StaticBank, setupMmStaticBanks } from "./setup-mm.js";
@@ -39,6 +49,16 @@ export interface BootOptions {
   readonly fixL1ForeignLeak?: boolean;
   /** Dom0's memory when /chosen's xen,xen-bootargs has no dom0_mem= (default 512 MiB). */
   readonly dom0MemDefault?: number;
+  /**
+   * Files in host RAM before Xen starts (QEMU's `-device loader,file=,addr=`). When given (even
+   * empty), Xen's kernel probe runs on the bytes at each kernel module's address, and a domU's
+   * kernel, initrd and DTB are placed and copied into its RAM as construct_domain does; a module
+   * with nothing loaded reads as zeroes and fails the probe as on real Xen. When absent, kernels
+   * are not probed (the report says so).
+   */
+  readonly hostImages?: readonly HostImage[];
+  /** The Xen build modelled: what guest RAM holds before Xen writes it (default "debug"). */
+  readonly xenBuild?: XenBuild;
 }
 
 export interface BootResult {
@@ -144,6 +164,8 @@ function buildSystem(
     },
   );
   hv.log.push(...parse.log, ...parse.bootLog);
+  const loading = opts.hostImages !== undefined;
+  if (opts.hostImages) placeHostImages(hv.machine.mem, host.ramBanks, opts.hostImages);
   // setup_mm(): init_staticmem_pages then init_sharedmem_pages turn every static bank's pages
   // into free|static pages, reading each page_info first; a bank outside RAM ends the boot here.
   const staticBanks: StaticBank[] = [
@@ -194,6 +216,13 @@ function buildSystem(
   let nextId = 1;
   for (const d of host.domUs) order.push({ spec: d, domid: nextId++ });
   const platform = hostPlatform(tree);
+  const chosen = findNode(tree, "/chosen");
+  const xenArgs = chosen && getProp(chosen, "xen,xen-bootargs");
+  const scrub = bootscrubMode(xenArgs ? propString(xenArgs) : undefined);
+  const dropped = (m: { path: string } | undefined) =>
+    m === undefined || parse.droppedModules.some((x) => x.path === m.path);
+  const moduleRange = (m: { startBig: bigint; sizeBig: bigint } | undefined): ModuleRange | undefined =>
+    m ? { start: m.startBig, size: m.sizeBig } : undefined;
 
   const fail = (verdict: "rejected" | "crash", panic: string, node: string | null): Built => {
     hv.log.push(panic);
@@ -216,6 +245,26 @@ function buildSystem(
       directMap: spec.directMap,
       source: spec.path,
     });
+    // construct_domU / construct_dom0: the kernel is probed before any memory is allocated.
+    let image: KernelImage | undefined;
+    if (loading) {
+      const domU = !spec.isDom0;
+      hv.log.push(
+        domU
+          ? `*** LOADING DOMU cpus=${spec.cpus} memory=${spec.memoryKiB ? `0x${spec.memoryKiB.toString(16)}` : "0"}KB ***`
+          : "*** LOADING DOMAIN 0 ***",
+      );
+      const kernel = dropped(spec.kernel) ? undefined : moduleRange(spec.kernel);
+      const initrd = dropped(spec.ramdisk) ? undefined : moduleRange(spec.ramdisk);
+      const r = kernelProbe(kernel, initrd, hostReader(hv.machine.mem), `d${domid}`);
+      hv.log.push(...r.log);
+      if (!r.ok) {
+        if (r.rc === null)
+          throw new SshmError("EUNMODELLED", r.unmodelled, { node: spec.kernel?.path ?? spec.path });
+        return fail("rejected", panicLine(r.rc), spec.kernel?.path ?? spec.path);
+      }
+      image = r.image;
+    }
     const left = allocateRam(hv, d, spec, memBytes);
     if (left > 0)
       return fail(
@@ -223,6 +272,8 @@ function buildSystem(
         `Failed to allocate requested domain memory. ${left / 1024}KB unallocated. Fix the VMs configurations.`,
         spec.path,
       );
+    if (loading)
+      scrubDomainRam(d, hv.machine.mem, opts.xenBuild ?? "debug", scrub, spec.staticMem.length > 0);
     const nodes = parse.nodes.filter((n) => n.mappedBy === spec.path);
     // Where Xen stopped: the shm node being processed, with its file position.
     const culprit = () => (builder.current ? withLoc(tree, builder.current.path, parse) : spec.path);
@@ -237,17 +288,24 @@ function buildSystem(
     // A dom0less domU (not the hardware domain, built by construct_hwdom from the host tree):
     // init_vuart, then prepare_dtb_domU.
     if (!spec.isDom0 && !spec.isHwdom) {
-      const ramdisk = spec.ramdisk && !parse.droppedModules.some((m) => m.path === spec.ramdisk!.path);
       const input = domUDtInput(tree, host, spec, d.ramBanks(), d.guestShm, platform, {
         ipaBits: hv.ipaBits,
         // Without the kernel's bytes there is no probe: the domain is taken to be 64-bit.
-        is64: true,
-        initrd: ramdisk ? spec.ramdisk : undefined,
+        is64: image?.is64 ?? true,
+        initrd: dropped(spec.ramdisk) ? undefined : spec.ramdisk,
       });
       const dt = prepareDtbDomU(input, `d${domid}`);
       hv.log.push(...dt.log);
       if (!dt.ok) return fail("rejected", panicLine(dt.rc), spec.path);
-      d.domUBoot = { dtb: dt.dtb, tree: dt.tree, input };
+      let kernel: DomUBoot["kernel"];
+      if (image) {
+        // construct_domain: kernel_load, initrd_load (patches the DTB), dtb_load, the vCPUs.
+        const initrd = dropped(spec.ramdisk) ? undefined : moduleRange(spec.ramdisk);
+        const c = constructDomUKernel(d, hv.machine.mem, image, initrd, dt, spec.cpus, hv.log);
+        if (!c.ok) return fail("rejected", c.panic, spec.kernel?.path ?? spec.path);
+        kernel = c.kernel;
+      }
+      d.domUBoot = { dtb: dt.dtb, tree: dt.tree, input, kernel };
     }
   }
   warnings.push(...builder.warnings);

@@ -14,12 +14,15 @@ import {
   type DomUDtInput,
   type GuestPlatform,
 } from "../guestdt/index.js";
+import type { DomUKernel } from "./domu-load.js";
 
 /** What Xen built for a domU: its device tree (and, once kernels are loaded, where it all went). */
 export interface DomUBoot {
   readonly dtb: Uint8Array;
   readonly tree: FdtTree;
   readonly input: DomUDtInput;
+  /** The probed kernel, its placement and the vCPUs' first state; undefined when not loaded. */
+  readonly kernel: DomUKernel | undefined;
 }
 
 const latin = new TextDecoder("latin1");

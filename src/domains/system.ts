@@ -135,9 +135,10 @@ export class System {
             notes.push(
               `${d.name}: the nodes of its multiboot,device-tree module (/aliases, /passthrough) are not modelled and not in this tree`,
             );
-          notes.push(
-            "kernels not probed (no bytes loaded at the modules' addresses): the domain is taken to be 64-bit; where Xen would place the kernel and this DTB, and the vCPU's first registers, are not computed",
-          );
+          if (!d.domUBoot.kernel)
+            notes.push(
+              "kernels not probed (no bytes loaded at the modules' addresses): the domain is taken to be 64-bit; where Xen would place the kernel and this DTB, and the vCPU's first registers, are not computed",
+            );
           return { domain: d.name, dts: guestDtToDts(d.domUBoot.tree), dtb: d.domUBoot.dtb, notes };
         }
         const input = { ramBanks: d.ramBanks(), shm: d.guestShm };
