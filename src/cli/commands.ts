@@ -7,15 +7,16 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { isSshmError } from "../common/index.js";
-import { type BootReport, toSimSystem } from "../domains/index.js";
+import { type BootReport, type HostImage, toSimSystem, type XenBuild } from "../domains/index.js";
 import { encodeDtb, parseDts } from "../fdt/index.js";
 import type { MemoryMap } from "../map/index.js";
 import type { Scenario, ScenarioKind, SimResult } from "../sim/types.js";
-import { destroyDomains, type Loaded, loadSystem } from "./input.js";
+import { destroyDomains, type Loaded, loadSystem, readInput } from "./input.js";
 import { toMemoryMap } from "./map-model.js";
 import { bootJson, checkJson, simulateJson } from "./report-json.js";
 import { bootText, checkText, summaryLine, verdictExitCode, warningLines } from "./report-text.js";
 import type { Style } from "./text.js";
+import { parseLoad } from "./units.js";
 import { UsageError } from "./usage.js";
 
 /** Where a command writes; `style` colours stdout text (plain unless stdout is a colour TTY). */
@@ -62,6 +63,23 @@ export interface BootCmdOptions {
   guestDtb?: string;
   /** Print each guest's device tree in the text output (default true; npm start writes DTBs instead). */
   showGuestDts?: boolean;
+  /** FILE@ADDR: files in host RAM before Xen starts; kernels are then probed and loaded. */
+  load?: readonly string[];
+  /** The Xen build modelled (guest RAM Xen never wrote: 0xc2 in debug, 0 in release). */
+  xenBuild?: string;
+}
+
+/** --load FILE@ADDR... as host images (a bad spec is a usage error, a missing file an input error). */
+export function hostImagesFromLoads(loads: readonly string[]): HostImage[] {
+  return loads.map((spec) => {
+    let parsed: { file: string; addr: number };
+    try {
+      parsed = parseLoad(spec);
+    } catch (e) {
+      throw new UsageError(`--load: ${(e as Error).message}`);
+    }
+    return { addr: parsed.addr, bytes: new Uint8Array(readInput(parsed.file)), file: parsed.file };
+  });
 }
 
 export interface BootResultCmd extends CommandResult {
@@ -71,7 +89,12 @@ export interface BootResultCmd extends CommandResult {
 }
 
 export function bootCommand(files: readonly string[], opts: BootCmdOptions, io: Io): BootResultCmd {
-  const loaded = loadSystem(files);
+  if (opts.xenBuild !== undefined && opts.xenBuild !== "debug" && opts.xenBuild !== "release")
+    throw new UsageError(`--xen-build: "${opts.xenBuild}" is not debug or release`);
+  const loaded = loadSystem(files, {
+    ...(opts.load && opts.load.length > 0 ? { hostImages: hostImagesFromLoads(opts.load) } : {}),
+    ...(opts.xenBuild ? { xenBuild: opts.xenBuild as XenBuild } : {}),
+  });
   const destroy = opts.destroy ?? [];
   let report = loaded.report;
   if (report.verdict === "accepted" && destroy.length > 0) {

@@ -11,7 +11,9 @@ import {
   type BootReport,
   bootDom0less,
   createXlSystem,
+  type HostImage,
   type System,
+  type XenBuild,
   type XlHost,
   type XlHostOptions,
 } from "../domains/index.js";
@@ -101,8 +103,15 @@ export function readInput(file: string): Buffer {
 }
 
 /** Boot (dom0less) or create (xl) what the files describe. Input syntax errors throw SshmError. */
-export function loadSystem(files: readonly string[]): Loaded {
+export function loadSystem(
+  files: readonly string[],
+  load: { hostImages?: readonly HostImage[]; xenBuild?: XenBuild } = {},
+): Loaded {
   const kind = classify(files);
+  if (kind === "xl" && load.hostImages)
+    throw new UsageError(
+      "--load puts files in a dom0less host's RAM: it needs a host device tree (.dts/.dtb)",
+    );
   if (kind === "dt") {
     const file = files[0]!;
     const bytes = readInput(file);
@@ -111,7 +120,11 @@ export function loadSystem(files: readonly string[]): Loaded {
       extname(file).toLowerCase() === ".dts" ? bytes.toString("utf8") : bytes,
       file,
     );
-    const { report, system, parse } = bootDom0less(tree, { file });
+    const { report, system, parse } = bootDom0less(tree, {
+      file,
+      ...(load.hostImages ? { hostImages: load.hostImages } : {}),
+      ...(load.xenBuild ? { xenBuild: load.xenBuild } : {}),
+    });
     const layout = dtLayout(tree);
     if (report.phase === "parse") layout.parsed = parsedSoFar(parse);
     return { kind, files: [...files], report, system, xlHost: null, layout, tree };

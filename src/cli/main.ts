@@ -112,22 +112,38 @@ function buildProgram(io: Io, state: State): Command {
     .argument("<FILE...>", FILES_HELP)
     .option("--destroy <name>", "destroy this domain after booting (repeat: destroyed in order)", collect, [])
     .option("--guest-dtb <dir>", "write each guest's device tree blob to <dir>/<domain>.dtb")
+    .option(
+      "--load <FILE@ADDR>",
+      "put FILE's bytes in host RAM at ADDR before Xen starts (QEMU's generic loader); kernels are then probed, placed and copied as Xen does (repeat)",
+      collect,
+      [],
+    )
+    .option(
+      "--xen-build <debug|release>",
+      "the Xen build modelled: guest RAM Xen never wrote reads 0xc2 (debug, default) or 0",
+    )
     .option("--json", "print the boot report as one JSON object (docs/schema/boot.json)")
     .addHelpText(
       "after",
       `\nExit status: 0 accepted, 1 rejected, crash or unreadable input, 2 accepted with warnings, 64 usage error.${example(
         [
           "sshm boot examples/dom0less/booting.dts --guest-dtb out/guests",
+          "sshm boot host.dts --load guest.bin@0x80000000",
           "sshm boot examples/xl/vm1.cfg examples/xl/vm2.cfg --destroy vm2",
         ],
       )}`,
     );
   boot.action(
-    run(async (files: string[], o: { destroy: string[]; guestDtb?: string; json?: boolean }) => {
-      state.cmd = boot;
-      state.json = o.json === true;
-      return (await commands()).bootCommand(files, o, io).code;
-    }),
+    run(
+      async (
+        files: string[],
+        o: { destroy: string[]; guestDtb?: string; json?: boolean; load: string[]; xenBuild?: string },
+      ) => {
+        state.cmd = boot;
+        state.json = o.json === true;
+        return (await commands()).bootCommand(files, o, io).code;
+      },
+    ),
   );
 
   const map = program

@@ -170,6 +170,17 @@ export function bootText(r: BootReport, s: Style, destroyed: readonly string[]):
   if (r.xenstore.length > 0) out.push("", s.bold("xenstore (xenstore-ls -f)"), ...indent(r.xenstore));
   for (const g of r.guestDts)
     out.push("", s.bold(`Device tree of ${g.domain}`), ...indent(g.dts.replace(/\n$/, "").split("\n")));
+  if (r.kernels && r.kernels.length > 0)
+    out.push(
+      "",
+      s.bold(`Kernels (Xen ${r.xenBuild} build)`),
+      ...indent(
+        r.kernels.map(
+          (k) =>
+            `${k.domain}: ${k.format}${k.aarch64 ? "" : " (AArch32)"} at ${k.load}, ${k.size} bytes, entry ${k.entry}; DTB at ${k.dtb} (${k.dtbSize} bytes)${k.initrd ? `, initrd at ${k.initrd}` : ""}; vCPU0 x0=${k.x0} PSTATE=${k.pstate} SCTLR_EL1=${k.sctlr} MPIDR_EL1=${k.mpidr}`,
+        ),
+      ),
+    );
   // What sshm assumed for the guest trees (a partial host tree, unprobed kernels): said once.
   const notes = [...new Set(r.guestDts.flatMap((g) => g.notes ?? []))];
   if (notes.length > 0)

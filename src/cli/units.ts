@@ -36,6 +36,21 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+/**
+ * "FILE@ADDR" (QEMU's `-device loader,file=FILE,addr=ADDR`): the file and a host physical address,
+ * hex with 0x or decimal. The last "@" splits, so a file name may contain one.
+ */
+export function parseLoad(text: string): { file: string; addr: number } {
+  const at = text.lastIndexOf("@");
+  const file = at > 0 ? text.slice(0, at) : "";
+  const a = at > 0 ? text.slice(at + 1).trim() : "";
+  if (!file || !a) throw new RangeError(`"${text}" is not FILE@ADDR (e.g. guest.bin@0x80000000)`);
+  const addr = /^0x[0-9a-f]+$/i.test(a) ? Number.parseInt(a, 16) : /^\d+$/.test(a) ? Number(a) : Number.NaN;
+  if (!Number.isSafeInteger(addr))
+    throw new RangeError(`"${a}" in "${text}" is not an address (hex with 0x, or decimal, below 2^53)`);
+  return { file, addr };
+}
+
 /** A positive integer option value ("--count 100"). */
 export function parseCount(text: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) <= 0)

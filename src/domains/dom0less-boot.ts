@@ -210,6 +210,7 @@ function buildSystem(
 
   const builder = new StaticShmBuilder(hv, parse.banks);
   const system = new System({ hv, kind: "dom0less", source: file, regions: builder.regions, warnings });
+  if (loading) system.xenBuild = opts.xenBuild ?? "debug";
   system.hostTree = tree;
   const order: { spec: DomainSpec; domid: number }[] = [];
   if (host.dom0) order.push({ spec: host.dom0, domid: 0 });

@@ -75,6 +75,25 @@ export interface GuestDtReport {
   readonly notes?: readonly string[];
 }
 
+/** A loaded domU's kernel as construct_domain placed it (only when module bytes were loaded). */
+export interface KernelReport {
+  readonly domain: string;
+  readonly format: "Image" | "zImage" | "uImage";
+  readonly aarch64: boolean;
+  /** Guest addresses (hex strings: u64). */
+  readonly load: string;
+  readonly entry: string;
+  readonly size: number;
+  readonly dtb: string;
+  readonly dtbSize: number;
+  readonly initrd: string | null;
+  /** vCPU 0's first x0, PC, PSTATE, SCTLR_EL1, MPIDR_EL1 (hex). */
+  readonly x0: string;
+  readonly pstate: string;
+  readonly sctlr: string;
+  readonly mpidr: string;
+}
+
 export interface BootReport {
   readonly source: string;
   readonly kind: "dom0less" | "xl";
@@ -95,6 +114,10 @@ export interface BootReport {
   readonly guestDts: GuestDtReport[];
   /** xenstore-ls -f of the toolstack's records (xl). */
   readonly xenstore: string[];
+  /** Each loaded domU's kernel placement and first registers; absent when nothing was loaded. */
+  readonly kernels?: KernelReport[];
+  /** The Xen build modelled when kernels were loaded ("debug" or "release"). */
+  readonly xenBuild?: string;
   /** sshm's explanations printed beside Xen's lines (never instead of them). */
   readonly notes: string[];
 }

@@ -16,6 +16,7 @@ import type {
   BootReport,
   DomainReport,
   GuestDtReport,
+  KernelReport,
   MappingReport,
   RefcountRun,
   RegionReport,
@@ -99,9 +100,40 @@ export class System {
       regions: [...this.regions.values()].map((r) => this.regionReport(r)),
       warnings: [...this.warnings],
       guestDts: status.verdict === "accepted" ? this.guestDts() : [],
+      ...this.kernelReports(status.verdict === "accepted"),
       xenstore: this.xenstoreOf(),
       notes: [],
     };
+  }
+
+  /** Set when the boot loaded module bytes (bootDom0less with hostImages). */
+  xenBuild: string | undefined;
+
+  private kernelReports(accepted: boolean): { kernels?: KernelReport[]; xenBuild?: string } {
+    if (this.xenBuild === undefined) return {};
+    const hex = (v: bigint) => `0x${v.toString(16)}`;
+    const kernels: KernelReport[] = [];
+    for (const d of this.hv.domains) {
+      const k = d.domUBoot?.kernel;
+      if (!accepted || !k || d.state !== "running") continue;
+      const v0 = k.vcpus[0]!;
+      kernels.push({
+        domain: d.name,
+        format: k.image.format,
+        aarch64: k.image.is64,
+        load: hex(k.placement.loadAddr),
+        entry: hex(k.placement.entry),
+        size: Number(k.image.len),
+        dtb: hex(k.placement.dtbAddr),
+        dtbSize: d.domUBoot!.dtb.length,
+        initrd: d.domUBoot!.input.initrd ? hex(k.placement.initrdAddr) : null,
+        x0: hex(v0.x[0]!),
+        pstate: `0x${v0.pstate.toString(16)}`,
+        sctlr: hex(v0.sysregs.SCTLR_EL1),
+        mpidr: hex(v0.sysregs.MPIDR_EL1),
+      });
+    }
+    return { kernels, xenBuild: this.xenBuild };
   }
 
   /**
