@@ -177,7 +177,7 @@ export function bootText(r: BootReport, s: Style, destroyed: readonly string[]):
       ...indent(
         r.kernels.map(
           (k) =>
-            `${k.domain}: ${k.format}${k.aarch64 ? "" : " (AArch32)"} at ${k.load}, ${k.size} bytes, entry ${k.entry}; DTB at ${k.dtb} (${k.dtbSize} bytes)${k.initrd ? `, initrd at ${k.initrd}` : ""}; vCPU0 x0=${k.x0} PSTATE=${k.pstate} SCTLR_EL1=${k.sctlr} MPIDR_EL1=${k.mpidr}`,
+            `${k.domain}: ${k.format}${k.aarch64 ? "" : " (AArch32)"} at ${k.load} (${k.size} bytes), entry ${k.entry}; DTB at ${k.dtb} (${k.dtbSize} bytes)${k.initrd ? `, initrd at ${k.initrd}` : ""}; vCPU0 x0=${k.x0} PSTATE=${k.pstate} SCTLR_EL1=${k.sctlr} MPIDR_EL1=${k.mpidr}`,
         ),
       ),
     );

@@ -22,7 +22,7 @@ import { hostPlatform, prepareDtbDomU } from "../guestdt/index.js";
 import { type KernelImage, kernelProbe, type ModuleRange } from "../kernel/index.js";
 import type { PhysRange } from "../pagealloc/index.js";
 import type { Domain } from "./domain.js";
-import { type DomUBoot, domUDtInput } from "./domu-boot.js";
+import { type DomUBoot, domUDtInput, domUModule } from "./domu-boot.js";
 import {
   bootscrubMode,
   constructDomUKernel,
@@ -30,6 +30,7 @@ import {
   hostReader,
   placeHostImages,
   scrubDomainRam,
+  scrubHostRange,
   type XenBuild,
 } from "./domu-load.js";
 import { Hypervisor } from "./hypervisor.js";
@@ -220,8 +221,9 @@ function buildSystem(
   const chosen = findNode(tree, "/chosen");
   const xenArgs = chosen && getProp(chosen, "xen,xen-bootargs");
   const scrub = bootscrubMode(xenArgs ? propString(xenArgs) : undefined);
-  const dropped = (m: { path: string } | undefined) =>
-    m === undefined || parse.droppedModules.some((x) => x.path === m.path);
+  const isDropped = (path: string) => parse.droppedModules.some((x) => x.path === path);
+  const liveOrNone = <T extends { path: string }>(m: T | undefined) =>
+    m && !isDropped(m.path) ? m : undefined;
   const moduleRange = (m: { startBig: bigint; sizeBig: bigint } | undefined): ModuleRange | undefined =>
     m ? { start: m.startBig, size: m.sizeBig } : undefined;
 
@@ -255,8 +257,12 @@ function buildSystem(
           ? `*** LOADING DOMU cpus=${spec.cpus} memory=${spec.memoryKiB ? `0x${spec.memoryKiB.toString(16)}` : "0"}KB ***`
           : "*** LOADING DOMAIN 0 ***",
       );
-      const kernel = dropped(spec.kernel) ? undefined : moduleRange(spec.kernel);
-      const initrd = dropped(spec.ramdisk) ? undefined : moduleRange(spec.ramdisk);
+      const kernel = moduleRange(
+        domU ? domUModule(host, spec, "kernel", isDropped) : liveOrNone(spec.kernel),
+      );
+      const initrd = moduleRange(
+        domU ? domUModule(host, spec, "ramdisk", isDropped) : liveOrNone(spec.ramdisk),
+      );
       const r = kernelProbe(kernel, initrd, hostReader(hv.machine.mem), `d${domid}`);
       hv.log.push(...r.log);
       if (!r.ok) {
@@ -286,6 +292,11 @@ function buildSystem(
       throw e;
     }
     if (rc) return fail("rejected", panicLine(rc), culprit());
+    // An owner's heap-form region came from the boot heap too: scrubbed when allocated.
+    if (loading)
+      for (const m of d.shm)
+        if (m.role === "owner" && builder.regions.get(m.id)?.form === "heap")
+          scrubHostRange(hv.machine.mem, m.hstart, m.size, opts.xenBuild ?? "debug", scrub);
     // A dom0less domU (not the hardware domain, built by construct_hwdom from the host tree):
     // init_vuart, then prepare_dtb_domU.
     if (!spec.isDom0 && !spec.isHwdom) {
@@ -293,7 +304,7 @@ function buildSystem(
         ipaBits: hv.ipaBits,
         // Without the kernel's bytes there is no probe: the domain is taken to be 64-bit.
         is64: image?.is64 ?? true,
-        initrd: dropped(spec.ramdisk) ? undefined : spec.ramdisk,
+        initrd: domUModule(host, spec, "ramdisk", isDropped),
       });
       const dt = prepareDtbDomU(input, `d${domid}`);
       hv.log.push(...dt.log);
@@ -301,7 +312,7 @@ function buildSystem(
       let kernel: DomUBoot["kernel"];
       if (image) {
         // construct_domain: kernel_load, initrd_load (patches the DTB), dtb_load, the vCPUs.
-        const initrd = dropped(spec.ramdisk) ? undefined : moduleRange(spec.ramdisk);
+        const initrd = moduleRange(domUModule(host, spec, "ramdisk", isDropped));
         const c = constructDomUKernel(d, hv.machine.mem, image, initrd, dt, spec.cpus, hv.log);
         if (!c.ok) return fail("rejected", c.panic, spec.kernel?.path ?? spec.path);
         kernel = c.kernel;

@@ -65,6 +65,35 @@ export function dom0lessFeatures(spec: DomainSpec): number {
   return 0;
 }
 
+const compatible = (n: { props: { name: string; value: Uint8Array }[] }, c: string): boolean => {
+  const p = n.props.find((x) => x.name === "compatible");
+  return p !== undefined && latin.decode(p.value).toLowerCase().split("\0").includes(c);
+};
+
+/**
+ * The boot module kernel_probe finds for a domU: the *last* child of the domain node compatible
+ * with "multiboot,kernel" (or "multiboot,ramdisk"), looked up in Xen's module table by kind and
+ * start address (boot_module_find_by_addr_and_kind: the first such module, not necessarily this
+ * node's). A module that only says "multiboot,module" is never found here, whatever kind the early
+ * scan guessed for it; a module add_boot_module refused is not in the table.
+ */
+export function domUModule(
+  host: HostDescription,
+  spec: DomainSpec,
+  kind: "kernel" | "ramdisk",
+  dropped: (path: string) => boolean,
+): BootModule | undefined {
+  let found: BootModule | undefined;
+  for (const c of spec.node.children) {
+    if (!compatible(c, `multiboot,${kind}`)) continue;
+    const path = `${spec.path}/${c.name}`;
+    const self = host.modules.find((m) => m.path === path);
+    if (!self) continue;
+    found = host.modules.find((m) => m.kind === kind && m.startBig === self.startBig && !dropped(m.path));
+  }
+  return found;
+}
+
 /** Everything prepare_dtb_domU reads, for one domU (is64: what the kernel probe decided). */
 export function domUDtInput(
   tree: FdtTree,

@@ -131,6 +131,17 @@ export function bootscrubMode(xenBootargs: string | undefined): "off" | "on" | "
  * (heap_init_late), with bootscrub=off never: the pages keep what they had. Static memory is not
  * scrubbed either way.
  */
+/** scrub_one_page over a range of heap pages (bootscrub=idle only). */
+export function scrubHostRange(
+  mem: HostMemory,
+  start: number,
+  size: number,
+  build: XenBuild,
+  mode: "off" | "on" | "idle",
+): void {
+  if (mode === "idle") mem.fill(start, size, build === "debug" ? SCRUB_BYTE_PATTERN : 0);
+}
+
 export function scrubDomainRam(
   d: Domain,
   mem: HostMemory,

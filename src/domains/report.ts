@@ -83,9 +83,10 @@ export interface KernelReport {
   /** Guest addresses (hex strings: u64). */
   readonly load: string;
   readonly entry: string;
-  readonly size: number;
+  /** Bytes copied (the whole module for an Image) and the DTB's totalsize, hex. */
+  readonly size: string;
   readonly dtb: string;
-  readonly dtbSize: number;
+  readonly dtbSize: string;
   readonly initrd: string | null;
   /** vCPU 0's first x0, PC, PSTATE, SCTLR_EL1, MPIDR_EL1 (hex). */
   readonly x0: string;

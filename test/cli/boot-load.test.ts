@@ -36,7 +36,7 @@ describe("sshm boot --load FILE@ADDR", () => {
     const r = R.loaded;
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(
-      "Kernels (Xen debug build)\n  domU1: Image at 0x40000000, 14336 bytes, entry 0x40000000; DTB at 0x40e00000 (1141 bytes); vCPU0 x0=0x40e00000 PSTATE=0x3c5 SCTLR_EL1=0xc50078 MPIDR_EL1=0x80000000\n",
+      "Kernels (Xen debug build)\n  domU1: Image at 0x40000000 (0x3800 bytes), entry 0x40000000; DTB at 0x40e00000 (0x475 bytes); vCPU0 x0=0x40e00000 PSTATE=0x3c5 SCTLR_EL1=0xc50078 MPIDR_EL1=0x80000000\n",
     );
     expect(r.stdout).toContain(
       [
@@ -65,9 +65,9 @@ describe("sshm boot --load FILE@ADDR", () => {
         aarch64: true,
         load: "0x40000000",
         entry: "0x40000000",
-        size: 0x3800,
+        size: "0x3800",
         dtb: "0x40e00000",
-        dtbSize: 1141,
+        dtbSize: "0x475",
         initrd: null,
         x0: "0x40e00000",
         pstate: "0x3c5",

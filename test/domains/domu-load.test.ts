@@ -187,3 +187,58 @@ describe("a loaded domU: Xen's construct_domU and construct_domain", () => {
     );
   });
 });
+
+describe("which modules kernel_probe finds", () => {
+  const hostWith = (modules: string, extra = "") => `/dts-v1/;
+/ {
+  #address-cells = <2>;
+  #size-cells = <2>;
+  memory@40000000 { device_type = "memory"; reg = <0x0 0x40000000 0x0 0x80000000>; };
+  chosen {
+    #address-cells = <1>;
+    #size-cells = <1>;
+    domU1 {
+      compatible = "xen,domain";
+      #address-cells = <1>;
+      #size-cells = <1>;
+      memory = <0 0x4000>;
+      cpus = <1>;
+      ${extra}
+      ${modules}
+    };
+  };
+};
+`;
+
+  it('a module that only says "multiboot,module" is not a kernel to kernel_probe: Missing kernel boot module?', () => {
+    const { report } = boot(
+      hostWith('m@80000000 { compatible = "multiboot,module"; reg = <0x80000000 0x3800>; };'),
+      [KERNEL(image(0x3800))],
+    );
+    expect(report.panic).toBe("Could not set up domain domU1 (rc = -2)");
+    expect(report.log.slice(-3)).toEqual([
+      "*** LOADING DOMU cpus=1 memory=0x4000KB ***",
+      "Missing kernel boot module?",
+      "Could not set up domain domU1 (rc = -2)",
+    ]);
+  });
+
+  it("with two multiboot,kernel children the last one is the kernel", () => {
+    const two = [
+      'a@80000000 { compatible = "multiboot,kernel", "multiboot,module"; reg = <0x80000000 0x3800>; };',
+      'b@90000000 { compatible = "multiboot,kernel", "multiboot,module"; reg = <0x90000000 0x3800>; };',
+    ].join("\n");
+    const { report } = boot(hostWith(two), [{ addr: 0x9000_0000, bytes: image(0x3800), file: "b.bin" }]);
+    expect(report.verdict).toBe("accepted");
+    expect(report.log).toContain("Loading d1 kernel from boot module @ 0000000090000000");
+  });
+
+  it("an owner's heap-form region is scrubbed like the rest of the boot heap", () => {
+    const shm = `shm { compatible = "xen,domain-shared-memory-v1"; role = "owner"; xen,shm-id = "h"; xen,shared-mem = <0x60000000 0x200000>; };`;
+    const k =
+      'k@80000000 { compatible = "multiboot,kernel", "multiboot,module"; reg = <0x80000000 0x3800>; };';
+    const { report, system } = boot(hostWith(k + shm), [KERNEL(image(0x3800))]);
+    expect(report.verdict).toBe("accepted");
+    expect(system!.domain("domU1").vcpu().read32(0x6000_0000)).toBe(0xc2c2c2c2);
+  });
+});
