@@ -18,11 +18,17 @@ import {
   type ShmParseResult,
 } from "../dom0less/index.js";
 import { type FdtTree, findNode, getProp, loadDeviceTree, propString } from "../fdt/index.js";
-import { hostPlatform, prepareDtbDomU } from "../guestdt/index.js";
+import { DOM0LESS_XENSTORE, DOM0LESS_XS_LEGACY, hostPlatform, prepareDtbDomU } from "../guestdt/index.js";
 import { type KernelImage, kernelProbe, type ModuleRange } from "../kernel/index.js";
 import type { PhysRange } from "../pagealloc/index.js";
 import type { Domain } from "./domain.js";
-import { type DomUBoot, domUDtInput, domUModule } from "./domu-boot.js";
+import {
+  DOMAIN_CAPS_XENSTORE,
+  type DomUBoot,
+  dom0lessFeatures,
+  domUDtInput,
+  domUModule,
+} from "./domu-boot.js";
 import {
   bootscrubMode,
   constructDomUKernel,
@@ -233,6 +239,9 @@ function buildSystem(
     return { report: system.report({ verdict, phase: "build", panic, failedNode: node }), system: null };
   };
 
+  // set_xs_domain: Dom0 (after construct_dom0), or a domU whose capabilities include
+  // DOMAIN_CAPS_XENSTORE (after construct_domU); a second one panics.
+  let xsDomid: number | undefined;
   for (const { spec, domid } of order) {
     const panicLine = (rc: number) =>
       spec.isDom0
@@ -319,7 +328,16 @@ function buildSystem(
       }
       d.domUBoot = { dtb: dt.dtb, tree: dt.tree, input, kernel };
     }
+    if (spec.isDom0 || spec.capabilities & DOMAIN_CAPS_XENSTORE) {
+      if (xsDomid !== undefined)
+        return fail("rejected", `Only 1 xenstore domain can be specified! (${xsDomid})`, spec.path);
+      xsDomid = domid;
+    }
   }
+  // create_domUs: xen,enhanced "enabled" or "legacy" asked for xenstore, but nobody provides it.
+  const wantsXs = host.domUs.find((s) => dom0lessFeatures(s) & (DOM0LESS_XENSTORE | DOM0LESS_XS_LEGACY));
+  if (wantsXs && xsDomid === undefined)
+    return fail("rejected", "xenstore requested, but xenstore domain not present", wantsXs.path);
   warnings.push(...builder.warnings);
   warnings.push(...duplicateMappingLeaks(hv));
   for (const r of builder.regions.values()) {

@@ -16,6 +16,9 @@ import {
 } from "../guestdt/index.js";
 import type { DomUKernel } from "./domu-load.js";
 
+/** DOMAIN_CAPS_XENSTORE (xen/include/public/bootfdt.h): the domain runs xenstored. */
+export const DOMAIN_CAPS_XENSTORE = 0x4;
+
 /** What Xen built for a domU: its device tree (and, once kernels are loaded, where it all went). */
 export interface DomUBoot {
   readonly dtb: Uint8Array;

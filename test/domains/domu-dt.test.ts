@@ -98,3 +98,50 @@ describe("construct_domU's device tree", () => {
     ]);
   });
 });
+
+describe("xen,enhanced and the xenstore domain (create_domUs, set_xs_domain)", () => {
+  const two = (enhanced: string, caps2 = "") =>
+    host(
+      DOMU(enhanced, KERNEL) +
+        `
+    domU2 {
+      compatible = "xen,domain";
+      #address-cells = <1>;
+      #size-cells = <1>;
+      memory = <0 0x4000>;
+      ${caps2}
+      kernel@90000000 { compatible = "multiboot,kernel", "multiboot,module"; reg = <0x90000000 0x10000>; };
+    };`,
+    );
+
+  it('"enabled" (or an empty value) asks for xenstore: without a xenstore domain Xen panics after building every domU', () => {
+    for (const v of ['xen,enhanced = "enabled";', "xen,enhanced;", 'xen,enhanced = "legacy";']) {
+      const { report } = bootDom0less(two(v), { file: "host.dts" });
+      expect(report).toMatchObject({
+        verdict: "rejected",
+        phase: "build",
+        panic: "xenstore requested, but xenstore domain not present",
+        failedNode: "/chosen/domU1",
+      });
+      expect(report.domains.map((d) => d.name)).toEqual(["domU1", "domU2"]);
+    }
+  });
+
+  it("a domU with DOMAIN_CAPS_XENSTORE provides it; two xenstore domains panic at the second", () => {
+    expect(
+      bootDom0less(two('xen,enhanced = "enabled";', "capabilities = <4>;"), { file: "host.dts" }).report
+        .verdict,
+    ).toBe("accepted");
+    const { report } = bootDom0less(two("capabilities = <4>;", "capabilities = <4>;"), { file: "host.dts" });
+    expect(report).toMatchObject({
+      panic: "Only 1 xenstore domain can be specified! (1)",
+      failedNode: "/chosen/domU2",
+    });
+  });
+
+  it('"no-xenstore" needs none', () => {
+    expect(bootDom0less(two('xen,enhanced = "no-xenstore";'), { file: "host.dts" }).report.verdict).toBe(
+      "accepted",
+    );
+  });
+});
