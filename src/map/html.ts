@@ -5,9 +5,10 @@
  * attached to a bug report as is.
  */
 
+import { hostTip, mappingKey, mappingTip, prepare } from "./drawing.js";
 import { regionId } from "./layout.js";
 import type { MemoryMap } from "./model.js";
-import { drawSvg, hostTip, mappingKey, mappingTip, prepare } from "./svg.js";
+import { drawSvg } from "./svg.js";
 import { addr, approxSize, esc } from "./text.js";
 
 const CSS = `

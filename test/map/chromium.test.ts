@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { PALETTE, renderHtml, renderSvg } from "../../src/map/index.js";
+import { loadSystem } from "../../src/cli/input.js";
+import { toMemoryMap } from "../../src/cli/map-model.js";
+import { type MemoryMap, PALETTE, renderHtml, renderSvg } from "../../src/map/index.js";
 import { bootingMap, IDS, mappingCount } from "./example.js";
 import { colourSet, countColour, decodePng } from "./png.js";
 
@@ -111,6 +113,105 @@ describe("the HTML map in headless Chromium", () => {
       expect(dom).not.toContain("This page contains the following errors");
       expect(decode(dom.replace(/<[^>]*>/g, " "))).toContain('a<b&c"d');
       expect(dom).toContain("my-shared-mem-2");
+    },
+    TIMEOUT,
+  );
+});
+
+/**
+ * Appended to a page under test: after layout, the page box of every domain column (its head and
+ * its boxes) and of the legend, the viewport and the page's scroll size, as JSON in <pre id="geom">.
+ */
+const GEOMETRY = `<script>
+(function () {
+  function union(els) {
+    var r = null;
+    els.forEach(function (e) {
+      var b = e.getBoundingClientRect();
+      if (!r) r = { left: b.left, top: b.top, right: b.right, bottom: b.bottom };
+      else {
+        r.left = Math.min(r.left, b.left); r.top = Math.min(r.top, b.top);
+        r.right = Math.max(r.right, b.right); r.bottom = Math.max(r.bottom, b.bottom);
+      }
+    });
+    return r;
+  }
+  var cols = {};
+  document.querySelectorAll("svg [data-col]").forEach(function (e) {
+    var k = e.getAttribute("data-col");
+    (cols[k] = cols[k] || []).push(e);
+  });
+  var out = {
+    viewport: { width: window.innerWidth, height: window.innerHeight },
+    scrollWidth: document.documentElement.scrollWidth,
+    columns: Object.keys(cols).map(function (k) { return { col: Number(k), box: union(cols[k]) }; }),
+    legend: union(Array.prototype.slice.call(document.querySelectorAll("svg .legend-item"))),
+    svg: union([document.querySelector("svg.sshm-map")]),
+    svgWidth: Number(document.querySelector("svg.sshm-map").getAttribute("width"))
+  };
+  var pre = document.createElement("pre");
+  pre.id = "geom";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>`;
+
+interface Geometry {
+  viewport: { width: number; height: number };
+  scrollWidth: number;
+  columns: { col: number; box: { left: number; right: number; top: number; bottom: number } }[];
+  legend: { left: number; right: number };
+  svg: { left: number; right: number };
+  svgWidth: number;
+}
+
+async function geometry(name: string, map: MemoryMap): Promise<Geometry> {
+  const file = join(dir, `${name}.html`);
+  writeFileSync(file, renderHtml(map).replace("</body>", `${GEOMETRY}</body>`));
+  const dom = await chromium(file, "--dump-dom");
+  const json = dom.match(/<pre id="geom">([^<]*)<\/pre>/)?.[1];
+  if (json === undefined) throw new Error(`no geometry in the dumped page of ${name}`);
+  return JSON.parse(decode(json)) as Geometry;
+}
+
+function xlMap(): MemoryMap {
+  const files = ["examples/xl/vm1.cfg", "examples/xl/vm2.cfg", "examples/xl/vm3.cfg"];
+  const loaded = loadSystem(files);
+  return { ...toMemoryMap(loaded.report, loaded.layout), title: `xl create ${files.join(" ")}` };
+}
+
+describe("the HTML map fits a 1400 px window", () => {
+  it(
+    "shows every column of the xl example (Dom0 + 3 domains) and the whole legend, unscaled enough to read",
+    async () => {
+      const g = await geometry("xl", xlMap());
+      expect(g.viewport.width).toBe(WIDTH);
+      expect(g.scrollWidth, "the page scrolls sideways").toBeLessThanOrEqual(WIDTH);
+      expect(g.columns.map((c) => c.col)).toEqual([0, 1, 2, 3, 4]);
+      for (const c of g.columns) {
+        expect(c.box.left, `column ${c.col} left`).toBeGreaterThanOrEqual(0);
+        expect(c.box.right, `column ${c.col} right`).toBeLessThanOrEqual(WIDTH);
+      }
+      expect(g.legend.left).toBeGreaterThanOrEqual(0);
+      expect(g.legend.right).toBeLessThanOrEqual(WIDTH);
+      // Drawn at (nearly) its natural size: text stays as large as the picture was laid out.
+      expect((g.svg.right - g.svg.left) / g.svgWidth).toBeGreaterThan(0.9);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "shrinks a picture of seven domains to the page width rather than cutting it",
+    async () => {
+      const map = bootingMap();
+      const extra = [3, 4, 5, 6].map((k) => ({ ...map.domains[2]!, name: `domU${k}`, domid: k }));
+      map.domains.push(...extra);
+      const g = await geometry("seven", map);
+      expect(g.scrollWidth).toBeLessThanOrEqual(WIDTH);
+      expect(g.columns).toHaveLength(8);
+      for (const c of g.columns) expect(c.box.right, `column ${c.col}`).toBeLessThanOrEqual(WIDTH);
+      expect(g.legend.right).toBeLessThanOrEqual(WIDTH);
+      expect(g.svg.right - g.svg.left).toBeLessThan(g.svgWidth);
     },
     TIMEOUT,
   );

@@ -95,11 +95,14 @@ describe("renderSvg on the booting.txt example", () => {
     expect(num(ram, "height")).toBeGreaterThan(10 * num(page, "height"));
   });
 
-  it("draws one Bézier line per mapping, coloured by id", () => {
+  it("draws one line per mapping, orthogonal with rounded corners, coloured by id", () => {
     const lines = byClass(root, "map-line");
     expect(lines).toHaveLength(mappingCount(bootingMap()));
     expect(new Set(lines.map((l) => attr(l, "data-mapping"))).size).toBe(lines.length);
-    for (const l of lines) expect(attr(l, "d")).toMatch(/^M[\d.]+ [\d.]+C/);
+    for (const l of lines)
+      expect(attr(l, "d")).toMatch(
+        /^M[\d.]+ [\d.]+(L[\d.]+ [\d.]+Q[\d.]+ [\d.]+ [\d.]+ [\d.]+)*L[\d.]+ [\d.]+$/,
+      );
     const colourOf = (id: string) =>
       new Set(lines.filter((l) => titleOf(l).includes(`shm ${id}`)).map((l) => attr(l, "stroke")));
     const c = IDS.map(colourOf);
