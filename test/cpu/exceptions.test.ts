@@ -176,6 +176,13 @@ describe.skipIf(missing !== undefined)("A64 exceptions to EL1", () => {
     expect([esr(cpu), elr(cpu), far(cpu)]).toEqual([0x8a000000, BASE + 0x102, BASE + 0x102]);
   });
 
+  it("a vector beyond PARange loops taking instruction aborts at it (ELR = its exact address), as hardware does", () => {
+    const { cpu } = guest("movz x0, #0xffff, lsl #48\n msr vbar_el1, x0\n svc #0");
+    expect(() => cpu.run(100)).not.toThrow();
+    expect([esr(cpu), cpu.sysHi(SYS.ELR_EL1) >>> 0, cpu.sysLo(SYS.ELR_EL1)]).toEqual([0x86000000, 0xffff0000, 0x200]);
+    expect(cpu.icount).toBe(3);
+  });
+
   it("an SP-based access with SP not 16-aligned takes an SP alignment fault (SCTLR_EL1.SA, EC 0x26)", () => {
     const { cpu } = guest("movz x0, #0x4000, lsl #16\n add x0, x0, #0x208\n mov sp, x0\n ldr x1, [sp]");
     cpu.run(4);

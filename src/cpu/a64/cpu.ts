@@ -142,6 +142,9 @@ export class A64Cpu {
   halt = 0;
   /** Set by stop(): the error that ended this vCPU. */
   stopped: string | undefined = undefined;
+  /** The exact PC while it is parked at paLimit (a vector beyond PARange, see takeException). */
+  private outLo = 0;
+  private outHi = 0;
   /** 2^paBits: instruction and data addresses at or above it take an address size fault. */
   readonly paLimit: number;
   /** Data address bits 63:32 above PARange must be zero: hi >>> paHiShift === 0. */
@@ -197,6 +200,7 @@ export class A64Cpu {
     let pc = 0;
     try {
       while (n < budget) {
+        n++; // counted now, so a fault in the fetch or in the handler un-counts the same way
         pc = this.pc;
         // The current code page's host words (see fetchPage); any other PC takes the translator.
         const off = pc - this.fBase;
@@ -205,7 +209,6 @@ export class A64Cpu {
         let k = idx[h]!;
         if (tag[h] !== w || k === 0) k = this.decode(w, h);
         this.pc = pc + 4;
-        n++;
         switch (k) {
           case 3:
             LDR_x_ui(this, w);
@@ -434,8 +437,18 @@ export class A64Cpu {
     this.selectSp(1, 1);
     this.daif = 0xf;
     this.exAddr = -1;
-    const vbar = (this.sysHi(SYS.VBAR_EL1) >>> 0) * TWO32 + ((this.sysLo(SYS.VBAR_EL1) & ~0x7ff) >>> 0);
-    this.branchTo(vbar + offset);
+    // VBAR_EL1 bits 10:0 are RES0 and the offset is below 0x800: the halves are exact.
+    const lo = (this.sysLo(SYS.VBAR_EL1) & ~0x7ff) | offset;
+    const hi = this.sysHi(SYS.VBAR_EL1);
+    if (hi >>> 0 < this.paLimit / TWO32) this.pc = (hi >>> 0) * TWO32 + (lo >>> 0);
+    else {
+      // A vector beyond PARange: its fetch takes an instruction abort to the same vector, for
+      // ever, as on hardware. PC is parked at paLimit (whose fetch faults) with the exact address
+      // kept for ELR/FAR; one exception per loop iteration, never a recursion.
+      this.pc = this.paLimit;
+      this.outLo = lo;
+      this.outHi = hi;
+    }
   }
 
   /** Exception at the current instruction (the handler already advanced PC by 4). */
@@ -564,14 +577,9 @@ export class A64Cpu {
     if (f.access === "exec") {
       if (pc >= this.paLimit) {
         // Beyond PARange with the MMU off: stage-1 address size fault at EL1, no hypervisor.
-        this.takeException(
-          this.el === 0 ? EC_IABT_LOWER : EC_IABT_SAME,
-          0,
-          pc | 0,
-          Math.floor(pc / TWO32),
-          pc | 0,
-          Math.floor(pc / TWO32),
-        );
+        const lo = pc === this.paLimit ? this.outLo : (pc % TWO32) | 0;
+        const hi = pc === this.paLimit ? this.outHi : Math.floor(pc / TWO32);
+        this.takeException(this.el === 0 ? EC_IABT_LOWER : EC_IABT_SAME, 0, lo, hi, lo, hi);
         return;
       }
       const esr = esrInstructionAbort({ ifsc: f.fsc });
