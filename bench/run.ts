@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { allocSuite } from "./alloc.js";
+import { guestSuite } from "./guest.js";
 import { type BenchResult, type BenchSuite, formatTable, runSuite } from "./lib.js";
 import { mapSuite } from "./map.js";
 import { refcountSuite } from "./refcount.js";
@@ -17,6 +18,7 @@ export const SUITES: readonly BenchSuite[] = [
   translateSuite,
   mapSuite,
   trafficSuite,
+  guestSuite,
 ];
 
 export async function runBenchmarks(

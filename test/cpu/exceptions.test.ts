@@ -74,7 +74,7 @@ function guest(src: string, opts: { core?: typeof MAX_CORE } = {}) {
   const cpu = new A64Cpu(v, m.mem, { name: "d1", core: opts.core ?? MAX_CORE, traps });
   cpu.pc = BASE;
   cpu.setSys(SYS.VBAR_EL1, VBAR, 0);
-  return { cpu, exits, v };
+  return { cpu, exits, v, p2m };
 }
 
 const esr = (c: A64Cpu) => c.sysLo(SYS.ESR_EL1) >>> 0;
@@ -174,6 +174,13 @@ describe.skipIf(missing !== undefined)("A64 exceptions to EL1", () => {
     const { cpu } = guest("movz x0, #0x4000, lsl #16\n add x0, x0, #0x102\n br x0");
     cpu.run(3);
     expect([esr(cpu), elr(cpu), far(cpu)]).toEqual([0x8a000000, BASE + 0x102, BASE + 0x102]);
+  });
+
+  it("a vector beyond PARange loops taking instruction aborts at it (ELR = its exact address), as hardware does", () => {
+    const { cpu } = guest("movz x0, #0xffff, lsl #48\n msr vbar_el1, x0\n svc #0");
+    expect(() => cpu.run(100)).not.toThrow();
+    expect([esr(cpu), cpu.sysHi(SYS.ELR_EL1) >>> 0, cpu.sysLo(SYS.ELR_EL1)]).toEqual([0x86000000, 0xffff0000, 0x200]);
+    expect(cpu.icount).toBe(3);
   });
 
   it("an SP-based access with SP not 16-aligned takes an SP alignment fault (SCTLR_EL1.SA, EC 0x26)", () => {
@@ -298,6 +305,29 @@ describe.skipIf(missing !== undefined)("A64 exits to EL2 (the trap interface)", 
     };
     cpu.run(2);
     expect([cpu.pc, esr(cpu), far(cpu), elr(cpu)]).toEqual([VBAR + 0x200, 0x96000000, 0x5000_0000, BASE + 4]);
+  });
+});
+
+describe.skipIf(missing !== undefined)("A64 code fetch", () => {
+  it("a store to the code page is executed at once (self-modifying code needs no invalidation)", () => {
+    // Overwrite `slot` with MOVZ X0, #42 (0xd2800540), then fall into it.
+    const { cpu } = guest(
+      "ldr w1, insn\n adr x2, slot\n str w1, [x2]\n slot: mov x0, #1\n b .\n insn: .word 0xd2800540",
+    );
+    cpu.run(5);
+    expect(cpu.x(0)).toBe(42);
+  });
+
+  it("a stage-2 unmap of the code page is seen at the next run (the vCPU's synchronisation point)", () => {
+    const { cpu, exits, p2m } = guest("1: add x0, x0, #1\n b 1b");
+    cpu.run(100);
+    expect(cpu.x(0)).toBe(50);
+    p2m.removeMapping(BASE / 4096, 1);
+    cpu.run(100);
+    expect(exits.map((e) => [e.kind, e.abort?.access, e.abort?.kind])).toEqual([
+      ["abort", "exec", "translation"],
+    ]);
+    expect(cpu.x(0)).toBe(50);
   });
 });
 

@@ -35,6 +35,9 @@ import {
 import type { CoreModel } from "./core-model.js";
 import { MAX_CORE } from "./core-model.js";
 import { DECODE_HANDLERS, dataAbortSyndrome, decodeWord, type InsnClass } from "./decode.js";
+import { B, B_cond, CBZ } from "./insn/branch.js";
+import { ADD_i, ADD_r, ADDS_i, LOGIC_r, SUB_i, SUBS_i, SUBS_r } from "./insn/dp.js";
+import { LDR_w_ui, LDR_x_post, LDR_x_ui, STR_w_ui, STR_x_post, STR_x_ui } from "./insn/ldst.js";
 import { SYS } from "./sysregs.js";
 import { STOP_ON_TRAP, type VcpuTraps } from "./traps.js";
 
@@ -139,12 +142,19 @@ export class A64Cpu {
   halt = 0;
   /** Set by stop(): the error that ended this vCPU. */
   stopped: string | undefined = undefined;
+  /** The exact PC while it is parked at paLimit (a vector beyond PARange, see takeException). */
+  private outLo = 0;
+  private outHi = 0;
   /** 2^paBits: instruction and data addresses at or above it take an address size fault. */
   readonly paLimit: number;
   /** Data address bits 63:32 above PARange must be zero: hi >>> paHiShift === 0. */
   readonly paHiShift: number;
   readonly cntfrq: number;
   private readonly counterOrigin = performance.now();
+  /** The code page cache: IPA of the page (-1: none), its host words and their index. */
+  private fBase = -1;
+  private fU32: Uint32Array = new Uint32Array(new SharedArrayBuffer(4096));
+  private fWord = 0;
   private readonly decTag = new Int32Array(1 << DECODE_BITS);
   private readonly decIdx = new Uint16Array(1 << DECODE_BITS);
   /** Atomics views per host chunk (filled on first atomic access to the chunk). */
@@ -170,7 +180,19 @@ export class A64Cpu {
   run(budget: number): number {
     if (this.stopped !== undefined) return RUN_STOPPED;
     this.halt = 0;
-    const mem = this.mem;
+    if (this.mem.sync()) this.fBase = -1;
+    const n = this.loop(budget); // before reading icount: a stop inside adjusts it
+    this.icount += n;
+    if (this.stopped !== undefined) return RUN_STOPPED;
+    return this.halt !== 0 ? RUN_HALTED : RUN_BUDGET;
+  }
+
+  /**
+   * The interpreter loop, on its own so that V8 optimises it with nothing after the loop whose
+   * type feedback it lacks (code after an OSR'd loop otherwise deoptimises on every return).
+   * Returns the instructions retired.
+   */
+  private loop(budget: number): number {
     const tag = this.decTag;
     const idx = this.decIdx;
     const H = DECODE_HANDLERS;
@@ -178,30 +200,112 @@ export class A64Cpu {
     let pc = 0;
     try {
       while (n < budget) {
+        n++; // counted now, so a fault in the fetch or in the handler un-counts the same way
         pc = this.pc;
-        const w = mem.fetch32(pc) | 0; // handlers test sf as w < 0
+        // The current code page's host words (see fetchPage); any other PC takes the translator.
+        const off = pc - this.fBase;
+        const w = (off >= 0 && off < 4096 ? this.fU32[this.fWord + (off >>> 2)]! : this.fetchPage(pc)) | 0;
         const h = Math.imul(w, 0x9e3779b1) >>> (32 - DECODE_BITS);
         let k = idx[h]!;
-        if (tag[h] !== w || k === 0) {
-          k = decodeWord(w, this.core);
-          tag[h] = w;
-          idx[h] = k;
-        }
+        if (tag[h] !== w || k === 0) k = this.decode(w, h);
         this.pc = pc + 4;
-        n++;
-        H[k]!(this, w);
+        switch (k) {
+          case 3:
+            LDR_x_ui(this, w);
+            break;
+          case 4:
+            STR_x_ui(this, w);
+            break;
+          case 5:
+            LDR_w_ui(this, w);
+            break;
+          case 6:
+            STR_w_ui(this, w);
+            break;
+          case 7:
+            STR_x_post(this, w);
+            break;
+          case 8:
+            LDR_x_post(this, w);
+            break;
+          case 9:
+            ADD_i(this, w);
+            break;
+          case 10:
+            ADDS_i(this, w);
+            break;
+          case 11:
+            SUB_i(this, w);
+            break;
+          case 12:
+            SUBS_i(this, w);
+            break;
+          case 13:
+            B_cond(this, w);
+            break;
+          case 14:
+            ADD_r(this, w);
+            break;
+          case 15:
+            SUBS_r(this, w);
+            break;
+          case 16:
+            LOGIC_r(this, w);
+            break;
+          case 17:
+            B(this, w);
+            break;
+          case 19:
+            CBZ(this, w);
+            break;
+          default:
+            H[k]!(this, w);
+        }
         if (this.halt !== 0) break;
       }
     } catch (e) {
-      // Only stage-2 faults are expected here; anything else is a bug in sshm and propagates.
-      if (!isStage2Fault(e)) throw e;
-      this.pc = pc;
-      n--; // the faulting instruction did not retire
-      this.stage2Fault(e, pc);
+      return n - 1 + this.faulted(e, pc);
     }
-    this.icount += n;
-    if (this.stopped !== undefined) return RUN_STOPPED;
-    return this.halt !== 0 ? RUN_HALTED : RUN_BUDGET;
+    return n;
+  }
+
+  private decode(w: number, h: number): number {
+    const k = decodeWord(w, this.core);
+    this.decTag[h] = w;
+    this.decIdx[h] = k;
+    return k;
+  }
+
+  /** A throw out of an instruction: a stage-2 fault (returns 0) or a bug in sshm (rethrown). */
+  private faulted(e: unknown, pc: number): number {
+    if (!isStage2Fault(e)) throw e;
+    this.pc = pc; // the faulting instruction did not retire
+    this.stage2Fault(e, pc);
+    return 0;
+  }
+
+  /**
+   * Fetch the word at pc through the translator (exec permission, stage-2 faults) and remember
+   * its page's host words, so the next fetches from the page are one array read. The page cache
+   * is dropped at the vCPU's synchronisation points — run() entry, DSB, ISB — which is where a
+   * stage-2 change made by another thread (TLBI + DSB on the hypervisor's side) is seen, exactly
+   * as for the translator's own TLB. The words are read from host memory each time, so a store to
+   * the code page (self-modifying code, a loader) is seen at once.
+   */
+  fetchPage(pc: number): number {
+    const w = this.mem.fetch32(pc);
+    const page = pc - (pc % 4096);
+    const pa = this.mem.translate(page, "exec");
+    const loc = this.host.locate(pa, 4096);
+    this.fU32 = this.host.chunkU32(loc.chunk);
+    this.fWord = loc.offset / 4;
+    this.fBase = page;
+    return w;
+  }
+
+  /** Drop the code-page cache (synchronisation points). */
+  dropFetchPage(): void {
+    this.fBase = -1;
   }
 
   /** Stop this vCPU for good with an error naming it (unimplemented instruction, MMU on, ...). */
@@ -333,8 +437,18 @@ export class A64Cpu {
     this.selectSp(1, 1);
     this.daif = 0xf;
     this.exAddr = -1;
-    const vbar = (this.sysHi(SYS.VBAR_EL1) >>> 0) * TWO32 + ((this.sysLo(SYS.VBAR_EL1) & ~0x7ff) >>> 0);
-    this.branchTo(vbar + offset);
+    // VBAR_EL1 bits 10:0 are RES0 and the offset is below 0x800: the halves are exact.
+    const lo = (this.sysLo(SYS.VBAR_EL1) & ~0x7ff) | offset;
+    const hi = this.sysHi(SYS.VBAR_EL1);
+    if (hi >>> 0 < this.paLimit / TWO32) this.pc = (hi >>> 0) * TWO32 + (lo >>> 0);
+    else {
+      // A vector beyond PARange: its fetch takes an instruction abort to the same vector, for
+      // ever, as on hardware. PC is parked at paLimit (whose fetch faults) with the exact address
+      // kept for ELR/FAR; one exception per loop iteration, never a recursion.
+      this.pc = this.paLimit;
+      this.outLo = lo;
+      this.outHi = hi;
+    }
   }
 
   /** Exception at the current instruction (the handler already advanced PC by 4). */
@@ -463,14 +577,9 @@ export class A64Cpu {
     if (f.access === "exec") {
       if (pc >= this.paLimit) {
         // Beyond PARange with the MMU off: stage-1 address size fault at EL1, no hypervisor.
-        this.takeException(
-          this.el === 0 ? EC_IABT_LOWER : EC_IABT_SAME,
-          0,
-          pc | 0,
-          Math.floor(pc / TWO32),
-          pc | 0,
-          Math.floor(pc / TWO32),
-        );
+        const lo = pc === this.paLimit ? this.outLo : (pc % TWO32) | 0;
+        const hi = pc === this.paLimit ? this.outHi : Math.floor(pc / TWO32);
+        this.takeException(this.el === 0 ? EC_IABT_LOWER : EC_IABT_SAME, 0, lo, hi, lo, hi);
         return;
       }
       const esr = esrInstructionAbort({ ifsc: f.fsc });

@@ -55,6 +55,8 @@ export const ENCODINGS: readonly Encoding[] = [
   row("STR (immediate, X, unsigned offset)", LS, 0xffc00000, 0xf9000000, L.STR_x_ui),
   row("LDR (immediate, W, unsigned offset)", LS, 0xffc00000, 0xb9400000, L.LDR_w_ui),
   row("STR (immediate, W, unsigned offset)", LS, 0xffc00000, 0xb9000000, L.STR_w_ui),
+  row("STR (immediate, X, post-index)", LS, 0xffe00c00, 0xf8000400, L.STR_x_post),
+  row("LDR (immediate, X, post-index)", LS, 0xffe00c00, 0xf8400400, L.LDR_x_post),
   // ---- data processing (immediate) ----
   row("ADD (immediate)", DPI, 0x7f800000, 0x11000000, D.ADD_i),
   row("ADDS (immediate)", DPI, 0x7f800000, 0x31000000, D.ADDS_i),
@@ -62,6 +64,9 @@ export const ENCODINGS: readonly Encoding[] = [
   row("SUBS (immediate)", DPI, 0x7f800000, 0x71000000, D.SUBS_i),
   // ---- branches ----
   row("B.cond", BR, 0xff000010, 0x54000000, Br.B_cond),
+  row("ADD (shifted register)", DPR, 0x7f200000, 0x0b000000, D.ADD_r),
+  row("SUBS (shifted register)", DPR, 0x7f200000, 0x6b000000, D.SUBS_r),
+  row("AND/BIC/ORR/ORN/EOR/EON/ANDS/BICS (shifted register)", DPR, 0x1f000000, 0x0a000000, D.LOGIC_r),
   row("B", BR, 0xfc000000, 0x14000000, Br.B),
   row("BL", BR, 0xfc000000, 0x94000000, Br.BL),
   row("CBZ/CBNZ", BR, 0x7e000000, 0x34000000, Br.CBZ),
@@ -101,11 +106,8 @@ export const ENCODINGS: readonly Encoding[] = [
   row("bitfield (opc 11)", DPI, 0x7f800000, 0x73000000, Sy.UNDEF),
   row("EXTR", DPI, 0x7fa00000, 0x13800000, D.EXTR),
   // ---- data processing (register) ----
-  row("AND/BIC/ORR/ORN/EOR/EON/ANDS/BICS (shifted register)", DPR, 0x1f000000, 0x0a000000, D.LOGIC_r),
-  row("ADD (shifted register)", DPR, 0x7f200000, 0x0b000000, D.ADD_r),
   row("ADDS (shifted register)", DPR, 0x7f200000, 0x2b000000, D.ADDS_r),
   row("SUB (shifted register)", DPR, 0x7f200000, 0x4b000000, D.SUB_r),
-  row("SUBS (shifted register)", DPR, 0x7f200000, 0x6b000000, D.SUBS_r),
   row("ADD (extended register)", DPR, 0x7fe00000, 0x0b200000, D.ADD_x),
   row("ADDS (extended register)", DPR, 0x7fe00000, 0x2b200000, D.ADDS_x),
   row("SUB (extended register)", DPR, 0x7fe00000, 0x4b200000, D.SUB_x),
@@ -182,6 +184,30 @@ export function classOf(w: number): InsnClass {
   return "unknown";
 }
 
+/**
+ * Decode indices of the rows the interpreter loop calls directly (a switch with one monomorphic,
+ * inlinable call per case) instead of through the handler array: the loads, stores, ALU ops and
+ * branches of ordinary loops. Checked against the table when this module loads.
+ */
+export const HOT = {
+  LDR_X_UI: 3,
+  STR_X_UI: 4,
+  LDR_W_UI: 5,
+  STR_W_UI: 6,
+  STR_X_POST: 7,
+  LDR_X_POST: 8,
+  ADD_I: 9,
+  ADDS_I: 10,
+  SUB_I: 11,
+  SUBS_I: 12,
+  B_COND: 13,
+  ADD_R: 14,
+  SUBS_R: 15,
+  LOGIC_R: 16,
+  B: 17,
+  CBZ: 19,
+} as const;
+
 export const H_UNIMPLEMENTED = 1;
 export const H_UNDEFINED = 2;
 const FIRST_ROW = 3;
@@ -193,6 +219,29 @@ export const DECODE_HANDLERS: readonly Handler[] = [
   (c) => c.undefined(),
   ...ENCODINGS.map((e) => e.exec),
 ];
+
+const HOT_HANDLERS: Record<keyof typeof HOT, Handler> = {
+  LDR_X_UI: L.LDR_x_ui,
+  STR_X_UI: L.STR_x_ui,
+  LDR_W_UI: L.LDR_w_ui,
+  STR_W_UI: L.STR_w_ui,
+  STR_X_POST: L.STR_x_post,
+  LDR_X_POST: L.LDR_x_post,
+  ADD_I: D.ADD_i,
+  ADDS_I: D.ADDS_i,
+  SUB_I: D.SUB_i,
+  SUBS_I: D.SUBS_i,
+  B_COND: Br.B_cond,
+  ADD_R: D.ADD_r,
+  SUBS_R: D.SUBS_r,
+  LOGIC_R: D.LOGIC_r,
+  B: Br.B,
+  CBZ: Br.CBZ,
+};
+for (const [name, k] of Object.entries(HOT)) {
+  if (DECODE_HANDLERS[k] !== HOT_HANDLERS[name as keyof typeof HOT])
+    throw new Error(`decode table: HOT.${name} = ${k} is not that row`);
+}
 
 /** The decode index of a word for a core (the first matching row; feature-gated rows UNDEFINED). */
 export function decodeWord(w: number, core: CoreModel): number {

@@ -160,6 +160,17 @@ function addsubShifted(c: A64Cpu, w: number, sub: boolean, setFlags: boolean): v
 }
 
 export function ADD_r(c: A64Cpu, w: number): void {
+  if (w < 0 && (w & 0x00c0fc00) === 0) {
+    // X form, LSL #0: the common `add xd, xn, xm`, without the ShiftReg/AddWithCarry round trip.
+    const r = c.r;
+    const m = (w >>> 16) & 31;
+    const n = (w >>> 5) & 31;
+    const d = RD[w & 31]!;
+    const s = (r[2 * n]! >>> 0) + (r[2 * m]! >>> 0);
+    r[2 * d + 1] = r[2 * n + 1]! + r[2 * m + 1]! + (s > 0xffffffff ? 1 : 0);
+    r[2 * d] = s;
+    return;
+  }
   addsubShifted(c, w, false, false);
 }
 export function ADDS_r(c: A64Cpu, w: number): void {
@@ -169,6 +180,28 @@ export function SUB_r(c: A64Cpu, w: number): void {
   addsubShifted(c, w, true, false);
 }
 export function SUBS_r(c: A64Cpu, w: number): void {
+  if (w < 0 && (w & 0x00c0fc00) === 0) {
+    // X form, LSL #0 (`cmp xn, xm`, `subs xd, xn, xm`): AddWithCarry(x, NOT(y), 1) written out.
+    const r = c.r;
+    const m = (w >>> 16) & 31;
+    const n = (w >>> 5) & 31;
+    const d = RD[w & 31]!;
+    const al = r[2 * n]!;
+    const ah = r[2 * n + 1]!;
+    const bl = r[2 * m]!;
+    const bh = r[2 * m + 1]!;
+    const l = (al >>> 0) - (bl >>> 0);
+    const h = (ah >>> 0) - (bh >>> 0) - (l < 0 ? 1 : 0);
+    const rl = l | 0;
+    const rh = h | 0;
+    r[2 * d] = rl;
+    r[2 * d + 1] = rh;
+    c.nf = rh >>> 31;
+    c.zf = (rl | rh) === 0 ? 1 : 0;
+    c.cf = h >= 0 ? 1 : 0;
+    c.vf = ((ah ^ bh) & (ah ^ rh)) < 0 ? 1 : 0;
+    return;
+  }
   addsubShifted(c, w, true, true);
 }
 
@@ -275,6 +308,28 @@ export function LOGIC_i(c: A64Cpu, w: number): void {
 /** AND/BIC/ORR/ORN/EOR/EON/ANDS/BICS (shifted register): opc = bits 30:29, N = bit 21. */
 export function LOGIC_r(c: A64Cpu, w: number): void {
   const r = c.r;
+  if (w < 0 && (w & 0x20e0fc00) === 0) {
+    // X form of AND/ORR/EOR (opc 00..10, no flags), N = 0, LSL #0: `orr xd, xzr, xm` (MOV) etc.
+    const m = (w >>> 16) & 31;
+    const n = (w >>> 5) & 31;
+    const d = RD[w & 31]!;
+    const opc = (w >>> 29) & 3;
+    const bl = r[2 * m]!;
+    const bh = r[2 * m + 1]!;
+    const al = r[2 * n]!;
+    const ah = r[2 * n + 1]!;
+    if (opc === 1) {
+      r[2 * d] = al | bl;
+      r[2 * d + 1] = ah | bh;
+    } else if (opc === 2) {
+      r[2 * d] = al ^ bl;
+      r[2 * d + 1] = ah ^ bh;
+    } else {
+      r[2 * d] = al & bl;
+      r[2 * d + 1] = ah & bh;
+    }
+    return;
+  }
   const sf = w < 0;
   const amt = (w >>> 10) & 63;
   if (!sf && amt >= 32) {

@@ -219,6 +219,46 @@ export function STR_w_ui(c: A64Cpu, w: number): void {
   c.mem.write32(a, r[2 * (w & 31)]!);
 }
 
+/** STR Xt, [Xn|SP], #imm9 (post-index), the store of copy and fill loops. */
+export function STR_x_post(c: A64Cpu, w: number): void {
+  const n = (w >>> 5) & 31;
+  if (n === 31 && c.spAlignFault()) return;
+  const b = 2 * RSP[n]!;
+  const r = c.r;
+  const lo = r[b]!;
+  const hi = r[b + 1]!;
+  const a = c.dataAddr(lo, hi, 8, true);
+  if (a < 0) return;
+  const t = 2 * (w & 31);
+  c.mem.write32(a, r[t]!);
+  c.mem.write32(a + 4, r[t + 1]!);
+  const s = (lo >>> 0) + ((w << 11) >> 23);
+  r[b] = s;
+  r[b + 1] = hi + (s > 0xffffffff ? 1 : s < 0 ? -1 : 0);
+}
+
+/** LDR Xt, [Xn|SP], #imm9 (post-index). */
+export function LDR_x_post(c: A64Cpu, w: number): void {
+  const n = (w >>> 5) & 31;
+  if (n === 31 && c.spAlignFault()) return;
+  const b = 2 * RSP[n]!;
+  const r = c.r;
+  const lo = r[b]!;
+  const hi = r[b + 1]!;
+  const a = c.dataAddr(lo, hi, 8, false);
+  if (a < 0) return;
+  const vl = c.mem.read32(a);
+  const vh = c.mem.read32(a + 4);
+  // Rt before the writeback, as the general form (and QEMU) order them: with Rt == Rn, which is
+  // CONSTRAINED UNPREDICTABLE, the written-back address wins.
+  const d = 2 * RD[w & 31]!;
+  r[d] = vl;
+  r[d + 1] = vh;
+  const s = (lo >>> 0) + ((w << 11) >> 23);
+  r[b] = s;
+  r[b + 1] = hi + (s > 0xffffffff ? 1 : s < 0 ? -1 : 0);
+}
+
 // ---- the general forms ----
 
 /** LDR/STR/LDRS* (immediate, unsigned offset), GPR and SIMD&FP. */

@@ -114,9 +114,13 @@ export function DMB(_c: A64Cpu, _w: number): void {
 export function DSB(c: A64Cpu, _w: number): void {
   fence();
   c.mem.sync();
+  c.dropFetchPage();
 }
 
-export function ISB(_c: A64Cpu, _w: number): void {}
+/** ISB: a context synchronisation event; the next fetch goes through the translator again. */
+export function ISB(c: A64Cpu, _w: number): void {
+  c.dropFetchPage();
+}
 
 /** MSR (immediate): op1:op2 = 000:101 SPSel, 011:110 DAIFSet, 011:111 DAIFClr. */
 export function MSR_i(c: A64Cpu, w: number): void {
