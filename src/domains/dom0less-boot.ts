@@ -16,6 +16,7 @@ import {
   lintStaticShm,
   parseStaticShm,
   type ShmParseResult,
+  shmNotes,
 } from "../dom0less/index.js";
 import { type FdtTree, findNode, getProp, loadDeviceTree, propString } from "../fdt/index.js";
 import { DOM0LESS_XENSTORE, DOM0LESS_XS_LEGACY, hostPlatform, prepareDtbDomU } from "../guestdt/index.js";
@@ -95,7 +96,7 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
   }
   if (!parse.ok || !host) {
     const err = parse.error;
-    return {
+    return withNotes(tree, parse, {
       report: emptyReport(file, {
         verdict: "rejected",
         phase: "parse",
@@ -105,10 +106,24 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
         warnings,
       }),
       system: null,
-      parse,
-    };
+    });
   }
-  return { ...buildSystem(tree, host, parse, warnings, file, opts), parse };
+  return withNotes(tree, parse, buildSystem(tree, host, parse, warnings, file, opts));
+}
+
+/** Warnings about a node's guest range or size: a heap-form reading of its cells may be the cause. */
+const READING_WARNINGS: ReadonlySet<string> = new Set(["B1", "B9", "DIRECT_MAP", "MMIO"]);
+
+/** sshm's notes on the static-shm nodes at fault (shmNotes), after any the boot already made. */
+function withNotes(tree: FdtTree, parse: ShmParseResult, built: Built): BootResult {
+  const r = built.report;
+  // failedNode is "<path> (<file>:<line>:<col>)"; node paths hold no blanks.
+  const failed = r.failedNode?.split(" ")[0];
+  // The warnings a misread guest address or size can cause; the build failure can be any.
+  const byReading = r.warnings.filter((w) => READING_WARNINGS.has(w.code)).map((w) => w.node);
+  const notes = shmNotes(tree, parse, [...byReading, ...(failed ? [failed] : [])]);
+  if (notes.length === 0) return { ...built, parse };
+  return { ...built, report: { ...r, notes: [...r.notes, ...notes] }, parse };
 }
 
 function withLoc(tree: FdtTree, path: string, parse: ShmParseResult): string {
