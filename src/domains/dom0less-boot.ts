@@ -40,6 +40,7 @@ import {
   scrubHostRange,
   type XenBuild,
 } from "./domu-load.js";
+import { lintGuestMmio } from "./guest-mmio.js";
 import { Hypervisor } from "./hypervisor.js";
 import type { BootReport, ReportWarning } from "./report.js";
 import { type StaticBank, setupMmStaticBanks } from "./setup-mm.js";
@@ -90,7 +91,9 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
   let warnings: ReportWarning[] = [];
   try {
     host = describeHost(tree);
-    warnings = lintStaticShm(host, parse).map((w) => ({ ...w }));
+    warnings = [...lintStaticShm(host, parse), ...lintGuestMmio(host, parse, hostPlatform(tree).gic)].map(
+      (w) => ({ ...w }),
+    );
   } catch (e) {
     if (!isSshmError(e) || parse.ok) throw e;
   }

@@ -22,6 +22,11 @@ const FIXTURES: Record<string, number> = {
   "heap-form-warning": 2,
   "shared-mem-length": 1,
   "prop-name-role": 2,
+  "mmio-gicv3": 2,
+  "mmio-gicv2-gicd": 2,
+  "mmio-gicv2-gicc": 2,
+  "mmio-vpl011": 2,
+  "mmio-enhanced": 2,
 };
 
 function check(file: string): { code: number; text: string } {
