@@ -11,6 +11,7 @@ export {
   GUEST_RAM1_SIZE,
   lintStaticShm,
 } from "./lint.js";
+export { shmNotes } from "./notes.js";
 export { INVALID_PADDR } from "./raw.js";
 export {
   MAX_MODULES,

@@ -9,6 +9,7 @@ import {
   GUEST_RAM1_SIZE as RAM1_SIZE,
 } from "../common/addr.js";
 import { fmtPaddr } from "../common/format.js";
+import { lintPropNames } from "./lint-props.js";
 import { lintSharing } from "./lint-sharing.js";
 import { addU64 } from "./raw.js";
 import { NR_SHMEM_BANKS } from "./shm-parse.js";
@@ -258,6 +259,6 @@ export function lintStaticShm(host: HostDescription, parse: ShmParseResult): War
       `boot module ${m.path}${mod ? ` (${mod.kind})` : ""} overlaps memory reserved earlier and Xen silently ignores it ("${m.message}"); ${whose} will boot without it`,
     );
   }
-  out.push(...lintSharing(host, parse));
+  out.push(...lintPropNames(host, parse), ...lintSharing(host, parse));
   return out;
 }

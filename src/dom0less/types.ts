@@ -234,7 +234,8 @@ export type LintCode =
   | "MODULE"
   | "TOO_MANY"
   | "IGNORED"
-  | "UNSHARED";
+  | "UNSHARED"
+  | "PROP_NAME";
 
 export interface Warning {
   code: LintCode;

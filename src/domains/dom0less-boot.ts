@@ -16,6 +16,7 @@ import {
   lintStaticShm,
   parseStaticShm,
   type ShmParseResult,
+  shmNotes,
 } from "../dom0less/index.js";
 import { type FdtTree, findNode, getProp, loadDeviceTree, propString } from "../fdt/index.js";
 import { DOM0LESS_XENSTORE, DOM0LESS_XS_LEGACY, hostPlatform, prepareDtbDomU } from "../guestdt/index.js";
@@ -39,6 +40,7 @@ import {
   scrubHostRange,
   type XenBuild,
 } from "./domu-load.js";
+import { lintGuestMmio } from "./guest-mmio.js";
 import { Hypervisor } from "./hypervisor.js";
 import type { BootReport, ReportWarning } from "./report.js";
 import { type StaticBank, setupMmStaticBanks } from "./setup-mm.js";
@@ -89,13 +91,15 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
   let warnings: ReportWarning[] = [];
   try {
     host = describeHost(tree);
-    warnings = lintStaticShm(host, parse).map((w) => ({ ...w }));
+    warnings = [...lintStaticShm(host, parse), ...lintGuestMmio(host, parse, hostPlatform(tree).gic)].map(
+      (w) => ({ ...w }),
+    );
   } catch (e) {
     if (!isSshmError(e) || parse.ok) throw e;
   }
   if (!parse.ok || !host) {
     const err = parse.error;
-    return {
+    return withNotes(tree, parse, {
       report: emptyReport(file, {
         verdict: "rejected",
         phase: "parse",
@@ -105,10 +109,24 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
         warnings,
       }),
       system: null,
-      parse,
-    };
+    });
   }
-  return { ...buildSystem(tree, host, parse, warnings, file, opts), parse };
+  return withNotes(tree, parse, buildSystem(tree, host, parse, warnings, file, opts));
+}
+
+/** Warnings about a node's guest range or size: a heap-form reading of its cells may be the cause. */
+const READING_WARNINGS: ReadonlySet<string> = new Set(["B1", "B9", "DIRECT_MAP", "MMIO"]);
+
+/** sshm's notes on the static-shm nodes at fault (shmNotes), after any the boot already made. */
+function withNotes(tree: FdtTree, parse: ShmParseResult, built: Built): BootResult {
+  const r = built.report;
+  // failedNode is "<path> (<file>:<line>:<col>)"; node paths hold no blanks.
+  const failed = r.failedNode?.split(" ")[0];
+  // The warnings a misread guest address or size can cause; the build failure can be any.
+  const byReading = r.warnings.filter((w) => READING_WARNINGS.has(w.code)).map((w) => w.node);
+  const notes = shmNotes(tree, parse, [...byReading, ...(failed ? [failed] : [])]);
+  if (notes.length === 0) return { ...built, parse };
+  return { ...built, report: { ...r, notes: [...r.notes, ...notes] }, parse };
 }
 
 function withLoc(tree: FdtTree, path: string, parse: ShmParseResult): string {
