@@ -682,23 +682,23 @@ function placeBox(b: RelBox, x0: number, top: number, markers: readonly (Marker 
   const bx = x0 + b.x;
   const by = top + b.y;
   const box: Box = { ...rest, x: bx, y: by };
-  const onIt = markers.filter(
-    (m) =>
-      m.col === b.col &&
-      m.cy >= b.y - MARKER_R &&
-      m.cy <= b.y + b.h + MARKER_R &&
-      m.cx - MARKER_R < b.x + b.w &&
-      m.cx + MARKER_R > b.x,
-  ).length;
-  const room = Math.max(b.w - 10 - onIt * 22, 10);
+  // A text line stops short of the first marker drawn across it (markers sit at a range's top right).
+  const room = (y: number, cls: string) => {
+    const half = (CLASS_FONT[cls]?.size ?? 11) / 2 + 1;
+    let right = b.x + b.w - 4;
+    for (const m of markers)
+      if (m.col === b.col && Math.abs(m.cy - (y - top)) < MARKER_R + half && m.cx + MARKER_R > b.x + 6)
+        right = Math.min(right, m.cx - MARKER_R - 4);
+    return Math.max(right - (b.x + 6), 10);
+  };
+  const line = (y: number, s: string, cls: string) => text(bx + 6, y, fitText(s, room(y, cls), cls), cls);
   if (b.role === "bank") {
-    if (labelText !== undefined && labelAt !== undefined)
-      box.label = text(bx + 6, top + labelAt, fitText(labelText, b.w - 10, "lbl"), "lbl");
+    if (labelText !== undefined && labelAt !== undefined) box.label = line(top + labelAt, labelText, "lbl");
   } else if (labelText !== undefined && b.h >= 14) {
     const two = subText !== undefined && b.h >= 34;
     const cy = by + b.h / 2;
-    box.label = text(bx + 6, two ? cy - 6 : cy, fitText(labelText, room, "lbl"), "lbl");
-    if (two) box.sub = text(bx + 6, cy + 8, fitText(subText ?? "", room, "sub"), "sub");
+    box.label = line(two ? cy - 6 : cy, labelText, "lbl");
+    if (two) box.sub = line(cy + 8, subText ?? "", "sub");
   }
   return box;
 }
