@@ -101,8 +101,9 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
         phase: "parse",
         log: parse.log,
         panic: err?.panic ?? null,
-        failedNode: err ? withLoc(tree, err.node, parse) : null,
+        failedNode: err ? withLoc(tree, err.node, parse, err.prop) : null,
         warnings,
+        notes: err?.note ? [err.note] : [],
       }),
       system: null,
       parse,
@@ -111,9 +112,16 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
   return { ...buildSystem(tree, host, parse, warnings, file, opts), parse };
 }
 
-function withLoc(tree: FdtTree, path: string, parse: ShmParseResult): string {
+/** "path (file:line:col)", or "path property p (file:line:col)" at the property Xen rejected. */
+function withLoc(tree: FdtTree, path: string, parse: ShmParseResult, prop?: string): string {
+  const node = findNode(tree, path);
+  const p = prop !== undefined && node ? getProp(node, prop) : undefined;
+  if (p)
+    return p.loc
+      ? `${path} property ${prop} (${p.loc.file}:${p.loc.line}:${p.loc.column})`
+      : `${path} property ${prop}`;
   const n = parse.nodes.find((x) => x.path === path);
-  const loc = n?.loc ?? findNode(tree, path)?.loc;
+  const loc = n?.loc ?? node?.loc;
   return loc ? `${path} (${loc.file}:${loc.line}:${loc.column})` : path;
 }
 
@@ -126,9 +134,10 @@ function emptyReport(
     panic: string | null;
     failedNode: string | null;
     warnings: ReportWarning[];
+    notes: string[];
   },
 ): BootReport {
-  return { source, kind: "dom0less", ...r, domains: [], regions: [], guestDts: [], xenstore: [], notes: [] };
+  return { source, kind: "dom0less", ...r, domains: [], regions: [], guestDts: [], xenstore: [] };
 }
 
 /** dom0_mem=<size>[,max:<size>] from /chosen xen,xen-bootargs, in bytes. */
