@@ -15,6 +15,7 @@ const CASES = {
   "role-typo": 1,
   "resmem-overlap": 1,
   "shm-overlap": 1,
+  "b5-once": 2,
 } as const;
 type Case = keyof typeof CASES;
 
