@@ -4,7 +4,7 @@
  * booted (guest DTBs written), drawn (out/map.html, out/map.svg and the xl host's picture) and run
  * with a short stream of 4 KiB messages over a shared region; then one summary table.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import {
   bootCommand,
   checkCommand,
@@ -35,6 +35,11 @@ function heading(s: string): void {
 interface Example {
   name: string;
   files: string[];
+  /**
+   * Where its guest DTBs go. One folder per example: both hosts have a hardware domain, named
+   * Dom0 by the dom0less boot and Domain-0 by xl, and one folder would hold both DTBs.
+   */
+  guests: string;
   maps: string[];
   /** The region the traffic runs over, and for how long. */
   region: string;
@@ -45,6 +50,7 @@ const EXAMPLES: Example[] = [
   {
     name: "dom0less (booting.txt)",
     files: ["examples/dom0less/booting.dts"],
+    guests: `${OUT}/guests/dom0less`,
     maps: [`${OUT}/map.html`, `${OUT}/map.svg`],
     region: "my-shared-mem-1",
     durationMs: 1000,
@@ -52,6 +58,7 @@ const EXAMPLES: Example[] = [
   {
     name: "xl (man page vm1, vm2, vm3)",
     files: ["examples/xl/vm1.cfg", "examples/xl/vm2.cfg", "examples/xl/vm3.cfg"],
+    guests: `${OUT}/guests/xl`,
     maps: [`${OUT}/map-xl.html`, `${OUT}/map-xl.svg`],
     region: "ID1",
     durationMs: 500,
@@ -80,8 +87,8 @@ async function runExample(ex: Example): Promise<Outcome> {
   heading(`${ex.name}: sshm check ${ex.files.join(" ")}`);
   const check = checkCommand(ex.files, {}, nested);
 
-  heading(`sshm boot ${ex.files.join(" ")} --guest-dtb ${OUT}/guests`);
-  const boot = bootCommand(ex.files, { guestDtb: `${OUT}/guests`, showGuestDts: false }, nested);
+  heading(`sshm boot ${ex.files.join(" ")} --guest-dtb ${ex.guests}`);
+  const boot = bootCommand(ex.files, { guestDtb: ex.guests, showGuestDts: false }, nested);
 
   heading(`sshm map ${ex.files.join(" ")} -o ...`);
   for (const m of ex.maps) await mapCommand(ex.files, { output: m }, nested);
@@ -101,6 +108,8 @@ async function runExample(ex: Example): Promise<Outcome> {
 }
 
 mkdirSync(OUT, { recursive: true });
+// Guest DTBs of an earlier run (older layouts wrote them all into out/guests) must not linger.
+rmSync(`${OUT}/guests`, { recursive: true, force: true });
 const outcomes: Outcome[] = [];
 for (const ex of EXAMPLES) outcomes.push(await runExample(ex));
 
@@ -120,7 +129,7 @@ printLines(
 );
 const dtbs = outcomes.reduce((n, o) => n + o.guestDtbs, 0);
 process.stdout.write(
-  `\n${dtbs} guest DTBs in ${OUT}/guests; done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  `\n${dtbs} guest DTBs in ${EXAMPLES.map((e) => e.guests).join(" and ")}; done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
 );
 
 // The examples are meant to boot cleanly and carry verified traffic; anything else is a failure.

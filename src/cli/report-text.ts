@@ -83,6 +83,8 @@ export function warningLines(r: BootReport, s: Style): string[] {
 export function checkText(r: BootReport, s: Style): string[] {
   const out = [summaryLine(r, s)];
   if (r.failedNode !== null && r.kind === "dom0less") out.push(`  Xen stops at ${r.failedNode}`);
+  // sshm's explanation goes beside Xen's lines (the console below stays exactly Xen's).
+  for (const n of r.notes) out.push(`  ${s.bold("sshm note:")} ${n}`);
   const con = consoleLines(r, s);
   if (r.verdict !== "accepted" && con.length > 0)
     out.push(
@@ -90,7 +92,6 @@ export function checkText(r: BootReport, s: Style): string[] {
       s.bold(r.kind !== "xl" ? "Xen console:" : r.source === "xl" ? "xl says:" : "Xen console, then xl:"),
       ...indent(con),
     );
-  if (r.notes.length > 0) out.push("", s.bold("sshm notes:"), ...indent(r.notes));
   const w = warningLines(r, s);
   if (w.length > 0) out.push("", ...w);
   return out;
@@ -193,7 +194,6 @@ export function bootText(r: BootReport, s: Style, destroyed: readonly string[]):
     out.push("", s.bold("Guest device trees: sshm notes"), ...indent(notes.map((n) => `- ${n}`)));
   const con = consoleLines(r, s);
   if (con.length > 0) out.push("", s.bold("Xen console"), ...indent(con));
-  if (r.notes.length > 0) out.push("", s.bold("sshm notes:"), ...indent(r.notes));
   const w = warningLines(r, s);
   if (w.length > 0) out.push("", ...w);
   return out;

@@ -1,7 +1,7 @@
 /**
  * Xen's boot-time parse of the host device tree (phase 1), as far as it decides the fate of static
- * shared memory: `boot_fdt_info` registers the DTB as boot module 0 and the FDT /memreserve/
- * entries as reserved banks, then `device_tree_for_each_node(fdt, 0, early_scan_node)` visits every
+ * shared memory: `start_xen` registers Xen's own image as boot module 0 (BOOTMOD_XEN), then
+ * `boot_fdt_info` registers the DTB as module 1 and the FDT /memreserve/ entries as reserved banks, then `device_tree_for_each_node(fdt, 0, early_scan_node)` visits every
  * node in document order and, per node, takes the first matching branch of:
  *   memory node -> RAM banks; /reserved-memory -> reserved banks (overlap-checked);
  *   multiboot module under /chosen -> boot module (overlap-checked, silently dropped on overlap);
@@ -70,7 +70,7 @@ interface ShmBankState {
   path: string;
 }
 
-type XenModKind = BootModuleKind | "fdt";
+type XenModKind = BootModuleKind | "fdt" | "xen";
 
 interface ModState {
   kind: XenModKind;
@@ -105,6 +105,8 @@ class Printk {
 
 function modKindString(k: XenModKind): string {
   switch (k) {
+    case "xen":
+      return "Xen";
     case "fdt":
       return "Device Tree";
     case "kernel":
@@ -118,6 +120,31 @@ function modKindString(k: XenModKind): string {
     default:
       return "Unknown";
   }
+}
+
+/** What bank[i] of an overlap message is, for sshm's note (Xen prints only the index). */
+function bankWhat(b: { type?: MemType; path: string; id?: string }, isShm: boolean): string {
+  if (isShm) return `the static shared memory bank of id "${b.id ?? ""}" (${b.path})`;
+  switch (b.type) {
+    case "fdt-resvmem":
+      return "a /memreserve/ entry of the host DT";
+    case "static-domain":
+      return `the xen,static-mem bank of ${b.path}`;
+    case "static-heap":
+      return `the xen,static-heap bank of ${b.path}`;
+    default:
+      return `the reserved-memory region ${b.path}`;
+  }
+}
+
+/** What mod[i] of an overlap message is, for sshm's note. */
+function modWhat(m: ModState): string {
+  if (m.kind === "xen")
+    return m.size === 0n
+      ? "Xen's own image (where the bootloader put it is not in the host DT; sshm assumes it overlaps nothing)"
+      : "Xen's own image";
+  if (m.kind === "fdt") return "the host device tree blob";
+  return `the ${modKindString(m.kind)} module ${m.path}`;
 }
 
 function strncmpEqual(a: Uint8Array, b: Uint8Array, n: number): boolean {
@@ -140,6 +167,10 @@ class EarlyScan {
   readonly nodeEntries: WalkEntry[] = [];
   /** Text of the failing check, for the error record. */
   failMsg = "";
+  /** sshm's note on the failing check (what was overlapped, the bad value), if any. */
+  failNote: string | undefined;
+  /** The property at fault in the failing node, if the check is about one. */
+  failProp: string | undefined;
   /** Node actually at fault (a /reserved-memory descendant rather than /reserved-memory). */
   failNode: string | undefined;
   /** The ranges of the failing overlap check, for the error record (the map draws them). */
@@ -164,7 +195,7 @@ class EarlyScan {
   // ---- bootinfo.c ----
 
   private meminfoOverlap(
-    banks: readonly { start: bigint; size: bigint; type?: MemType; path: string }[],
+    banks: readonly { start: bigint; size: bigint; type?: MemType; path: string; id?: string }[],
     isShm: boolean,
     start: bigint,
     size: bigint,
@@ -183,6 +214,7 @@ class EarlyScan {
         `Region: [${fmtPaddrAlt(start)}, ${fmtPaddrAlt(end)}) overlapping with bank[${i}]: [${fmtPaddrAlt(b.start)}, ${fmtPaddrAlt(bEnd)})`,
       );
       this.noteOverlap(start, size, b, isShm ? "shm" : "reserved", i);
+      this.failNote = `bank[${i}] is ${bankWhat(b, isShm)}`;
       return true;
     }
     return false;
@@ -199,6 +231,7 @@ class EarlyScan {
         `Region: [${fmtPaddrAlt(start)}, ${fmtPaddrAlt(end)}) overlapping with mod[${i}]: [${fmtPaddrAlt(m.start)}, ${fmtPaddrAlt(mEnd)})`,
       );
       this.noteOverlap(start, size, m, "module", i);
+      this.failNote = `mod[${i}] is ${modWhat(m)} (Xen's own image is mod[0], the host DTB mod[1], then the /chosen modules in DT order)`;
       return true;
     }
     return false;
@@ -239,6 +272,7 @@ class EarlyScan {
       this.dropped.push({ path, message: this.failMsg });
       this.failMsg = "";
       this.failOverlap = undefined;
+      this.failNote = undefined;
       return false;
     }
     for (const m of this.mods) {
@@ -367,6 +401,7 @@ class EarlyScan {
     const id = cString(propId.value);
     if (Math.min(idBytes.length, MAX_SHM_ID_LENGTH) === MAX_SHM_ID_LENGTH) {
       this.fail(`fdt: invalid xen,shm-id ${id}, it must be limited to ${MAX_SHM_ID_LENGTH} characters`);
+      this.failProp = "xen,shm-id";
       return EINVAL;
     }
 
@@ -380,6 +415,8 @@ class EarlyScan {
         role = "owner";
       } else if (r !== "borrower") {
         this.fail("fdt: invalid `role` property for static shared memory node.");
+        this.failProp = "role";
+        this.failNote = `role = ${JSON.stringify(r)}: Xen accepts only "owner" or "borrower" (leave role out for a region owned by dom_io)`;
         return EINVAL;
       } else role = "borrower";
     }
@@ -396,6 +433,7 @@ class EarlyScan {
         size = readU64(prop.value, ac, sc);
       } else {
         this.fail("fdt: invalid `xen,shared-mem` property.");
+        this.failProp = "xen,shared-mem";
         return EINVAL;
       }
     } else {
@@ -404,25 +442,30 @@ class EarlyScan {
       size = readU64(prop.value, 2 * ac, sc);
       if (paddr % PAGE_SIZE_BIG !== 0n) {
         this.fail(`fdt: physical address ${fmtPaddrHex(paddr)} is not suitably aligned.`);
+        this.failProp = "xen,shared-mem";
         return EINVAL;
       }
       // end = paddr + size in u64: a wrap, or size 0, gives end <= paddr.
       if (addU64(paddr, size) <= paddr) {
         this.fail(`fdt: static shared memory region ${id} overflow`);
+        this.failProp = "xen,shared-mem";
         return EINVAL;
       }
     }
 
     if (gaddr % PAGE_SIZE_BIG !== 0n) {
       this.fail(`fdt: guest address ${fmtPaddrHex(gaddr)} is not suitably aligned.`);
+      this.failProp = "xen,shared-mem";
       return EINVAL;
     }
     if (size === 0n) {
       this.fail("fdt: the size for static shared memory region can not be zero");
+      this.failProp = "xen,shared-mem";
       return EINVAL;
     }
     if (size % PAGE_SIZE_BIG !== 0n) {
       this.fail(`fdt: size ${fmtPaddrHex(size)} is not suitably aligned`);
+      this.failProp = "xen,shared-mem";
       return EINVAL;
     }
 
@@ -436,12 +479,14 @@ class EarlyScan {
         const startMatch = paddrAssigned ? paddr === b.start : true;
         if (startMatch && size === b.size) break;
         this.fail(`fdt: different shared memory region could not share the same shm ID ${id}`);
+        this.failProp = "xen,shared-mem";
         return EINVAL;
       }
       if (!paddrAssigned || paddr !== b.start || size !== b.size) continue;
       this.fail(`fdt: xen,shm-id ${id} does not match for all the nodes using the same region`);
       // The same range under another id: the two regions overlap completely.
       this.noteOverlap(paddr, size, b, "shm", i, id);
+      this.failProp = "xen,shm-id";
       return EINVAL;
     }
 
@@ -449,6 +494,7 @@ class EarlyScan {
       if (i < NR_SHMEM_BANKS) {
         if (paddrAssigned && this.checkReservedRegionsOverlap(paddr, size, false)) {
           if (this.failOverlap) this.failOverlap.id = id;
+          this.failProp = "xen,shared-mem";
           return EINVAL;
         }
         this.shm.push({
@@ -505,6 +551,8 @@ class EarlyScan {
     this.failMsg = "";
     this.failNode = undefined;
     this.failOverlap = undefined;
+    this.failNote = undefined;
+    this.failProp = undefined;
     let rc = 0;
     switch (scanKind(e)) {
       case "memory":
@@ -555,7 +603,10 @@ export function parseStaticShm(tree: FdtTree, opts: ShmParseOptions = {}): ShmPa
   const scan = new EarlyScan(opts.staticShm ?? true);
   let error: ShmParseError | undefined;
 
-  // boot_fdt_info: the DTB itself is boot module 0, then /memreserve/ entries (no overlap check).
+  // start_xen: Xen's own image is boot module 0 (add_boot_module(BOOTMOD_XEN, virt_to_maddr(_start),
+  // _end - _start)); boot_fdt_info then adds the DTB itself as module 1, then the /memreserve/
+  // entries (no overlap check). The kernels, ramdisks and DTBs under /chosen follow in DT order.
+  scan.addBootModule("xen", toBig(opts.xen?.start ?? 0), toBig(opts.xen?.size ?? 0), false, "(Xen image)");
   scan.addBootModule("fdt", toBig(opts.dtb?.start ?? 0), toBig(opts.dtb?.size ?? 0), false, "/");
   for (const m of tree.memreserve) {
     if (scan.reserved.length >= NR_MEM_BANKS) {
@@ -600,6 +651,8 @@ export function parseStaticShm(tree: FdtTree, opts: ShmParseOptions = {}): ShmPa
             },
             other: o.other,
           };
+        if (scan.failProp !== undefined) error.prop = scan.failProp;
+        if (scan.failNote !== undefined) error.note = scan.failNote;
         break;
       }
     }

@@ -177,6 +177,10 @@ export interface ShmParseError {
   panic: string;
   /** When the failed check was an overlap test: the range refused and the one it overlapped. */
   overlap?: ShmParseOverlap;
+  /** The property of `node` the failed check is about (its position is the error's location). */
+  prop?: string;
+  /** sshm's note beside Xen's lines: the bad value, or what bank[i] / mod[i] is. */
+  note?: string;
 }
 
 /**
@@ -214,9 +218,13 @@ export interface ShmParseOptions {
   /** CONFIG_STATIC_SHM (default true). */
   staticShm?: boolean;
   /**
-   * Where the bootloader put the host DTB: Xen registers it as boot module 0 before the scan, so
-   * it takes part in overlap checks and shifts "mod[i]" indices. Default: size 0 (never overlaps,
-   * still index 0).
+   * Where the bootloader put Xen's own image: start_xen registers it as boot module 0. The host DT
+   * does not say, so the default is size 0 at 0 (overlaps nothing, still index 0).
+   */
+  xen?: { start: bigint | number; size: bigint | number };
+  /**
+   * Where the bootloader put the host DTB: boot_fdt_info registers it as boot module 1 before the
+   * scan, so it takes part in overlap checks. Default: size 0 (never overlaps, still index 1).
    */
   dtb?: { start: bigint | number; size: bigint | number };
 }

@@ -105,8 +105,9 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
         phase: "parse",
         log: parse.log,
         panic: err?.panic ?? null,
-        failedNode: err ? withLoc(tree, err.node, parse) : null,
+        failedNode: err ? withLoc(tree, err.node, parse, err.prop) : null,
         warnings,
+        notes: err?.note ? [err.note] : [],
       }),
       system: null,
     });
@@ -129,9 +130,16 @@ function withNotes(tree: FdtTree, parse: ShmParseResult, built: Built): BootResu
   return { ...built, report: { ...r, notes: [...r.notes, ...notes] }, parse };
 }
 
-function withLoc(tree: FdtTree, path: string, parse: ShmParseResult): string {
+/** "path (file:line:col)", or "path property p (file:line:col)" at the property Xen rejected. */
+function withLoc(tree: FdtTree, path: string, parse: ShmParseResult, prop?: string): string {
+  const node = findNode(tree, path);
+  const p = prop !== undefined && node ? getProp(node, prop) : undefined;
+  if (p)
+    return p.loc
+      ? `${path} property ${prop} (${p.loc.file}:${p.loc.line}:${p.loc.column})`
+      : `${path} property ${prop}`;
   const n = parse.nodes.find((x) => x.path === path);
-  const loc = n?.loc ?? findNode(tree, path)?.loc;
+  const loc = n?.loc ?? node?.loc;
   return loc ? `${path} (${loc.file}:${loc.line}:${loc.column})` : path;
 }
 
@@ -144,9 +152,32 @@ function emptyReport(
     panic: string | null;
     failedNode: string | null;
     warnings: ReportWarning[];
+    notes: string[];
   },
 ): BootReport {
-  return { source, kind: "dom0less", ...r, domains: [], regions: [], guestDts: [], xenstore: [], notes: [] };
+  return { source, kind: "dom0less", ...r, domains: [], regions: [], guestDts: [], xenstore: [] };
+}
+
+/**
+ * Xen's bootscrub= from /chosen xen,xen-bootargs (parse_bootscrub_param): "bootscrub" alone or a
+ * true boolean is on, a false boolean off, "idle" (the default) idle. The last one given wins.
+ */
+export function bootscrubFromBootargs(tree: FdtTree): "on" | "off" | "idle" {
+  const chosen = findNode(tree, "/chosen");
+  const p = chosen && getProp(chosen, "xen,xen-bootargs");
+  const args = (p && propString(p)) ?? "";
+  let mode: "on" | "off" | "idle" = "idle";
+  for (const a of args.split(/\s+/)) {
+    if (a === "bootscrub") mode = "on";
+    else if (a === "no-bootscrub") mode = "off";
+    else if (a.startsWith("bootscrub=")) {
+      const v = a.slice("bootscrub=".length);
+      if (["1", "yes", "on", "true", "enable"].includes(v)) mode = "on";
+      else if (["0", "no", "off", "false", "disable"].includes(v)) mode = "off";
+      else if (v === "idle") mode = "idle";
+    }
+  }
+  return mode;
 }
 
 /** dom0_mem=<size>[,max:<size>] from /chosen xen,xen-bootargs, in bytes. */
@@ -184,6 +215,7 @@ function buildSystem(
     host.ramBanks.map((b) => ({ base: b.start, size: b.size })),
     {
       reserved: staticHeap.length > 0 ? subtract(host.ramBanks, staticHeap) : reserved,
+      bootscrubIdle: bootscrubFromBootargs(tree) === "idle",
       ...(opts.ipaBits === undefined ? {} : { ipaBits: opts.ipaBits }),
       ...(opts.fixL1ForeignLeak === undefined ? {} : { fixL1ForeignLeak: opts.fixL1ForeignLeak }),
     },
@@ -359,7 +391,9 @@ function buildSystem(
   warnings.push(...builder.warnings);
   warnings.push(...duplicateMappingLeaks(hv));
   for (const r of builder.regions.values()) {
-    if (r.owner === undefined)
+    // One B5 per id: the lint already said it when the id has only borrower nodes (its node is
+    // the region's first node too); this one covers the rest (e.g. an owner node Xen never builds).
+    if (r.owner === undefined && !warnings.some((w) => w.code === "B5" && w.node === r.source))
       warnings.push({
         code: "B5",
         node: r.source,

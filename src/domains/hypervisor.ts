@@ -35,6 +35,8 @@ export interface HypervisorOptions {
   readonly fixL1ForeignLeak?: boolean;
   /** Host ranges kept out of the heap at boot. */
   readonly reserved?: readonly PhysRange[];
+  /** The heap is still unscrubbed (bootscrub=idle at boot); see AllocatorOptions. Default true. */
+  readonly bootscrubIdle?: boolean;
 }
 
 export interface PageInfo {
@@ -68,7 +70,10 @@ export class Hypervisor {
   readonly underflows: Underflow[] = [];
 
   constructor(banks: readonly RamBank[], opts: HypervisorOptions = {}) {
-    this.machine = new Machine(banks, { reserved: opts.reserved ?? [] });
+    this.machine = new Machine(banks, {
+      reserved: opts.reserved ?? [],
+      bootscrubIdle: opts.bootscrubIdle ?? true,
+    });
     this.frameTable = new XenFrameTable(banks);
     this.log = this.machine.alloc.log;
     this.domIo = this.machine.alloc.domain(DOMID_IO);

@@ -89,7 +89,9 @@ export class XlHost {
     }
     this.regions = new Map<string, RegionRecord>();
     this.warnings = [];
+    // A running host: its idle loop has scrubbed the boot heap, so free blocks are clean.
     this.hv = new Hypervisor(opts.ram ?? [{ base: 0x4000_0000, size: 4 * 2 ** 30 }], {
+      bootscrubIdle: false,
       ...(opts.ipaBits === undefined ? {} : { ipaBits: opts.ipaBits }),
       ...(opts.fixL1ForeignLeak === undefined ? {} : { fixL1ForeignLeak: opts.fixL1ForeignLeak }),
     });

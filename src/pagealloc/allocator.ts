@@ -23,6 +23,18 @@ import {
 import { PageLinks, PageList } from "./page-list.js";
 
 export const MAX_ORDER = 18;
+/** NR_ZONES = PADDR_BITS - PAGE_SHIFT + 1 (48-bit PADDR_BITS on arm64). */
+export const NR_ZONES = 48 - 12 + 1;
+
+/**
+ * page_to_zone() for a domheap page: flsl(mfn) (the zone of mfn m holds [2^(z-1), 2^z)), 1 for
+ * mfn 0. Zone 0 (MEMZONE_XEN) is only for a separate xenheap, which arm64 does not have.
+ */
+export function zoneOfMfn(mfn: number): number {
+  if (mfn === 0) return 1;
+  if (mfn < 2 ** 32) return 32 - Math.clz32(mfn);
+  return 64 - Math.clz32(Math.floor(mfn / 2 ** 32));
+}
 export const EINVAL = 22;
 export const ENOENT = 2;
 export const ENOMEM = 12;
@@ -44,14 +56,26 @@ export interface PhysRange {
 export interface AllocatorOptions {
   /** Host ranges kept out of the heap at boot (static memory, static shm banks, modules...). */
   readonly reserved?: readonly PhysRange[];
+  /**
+   * Xen's bootscrub=idle (the default): init_heap_pages frees every boot page "need_scrub", and
+   * nothing is scrubbed before the idle loop, so the heap is all dirty while domains are built at
+   * boot. false: the pages are clean (bootscrub=0, or bootscrub=1, or a running host whose idle
+   * loop has scrubbed them). Default true.
+   */
+  readonly bootscrubIdle?: boolean;
 }
 
 export class PageAllocator {
   readonly frames: FrameTable;
   readonly links: PageLinks;
+  /** heap(node 0, zone, order): index zone * (MAX_ORDER + 1) + order. */
   private readonly freeLists: PageList[] = [];
+  /** avail[node 0][zone]: free pages per zone. */
+  private readonly avail = new Float64Array(NR_ZONES);
   /** order + 1 at the head frame of a free buddy block; 0 elsewhere. */
   private readonly headOrder: Int8Array;
+  /** 1 at the head frame of a free block that still needs scrubbing (first_dirty valid). */
+  private readonly dirty: Uint8Array;
   /** Pages currently free in the heap. */
   freePages = 0;
   private readonly domains = new Map<DomId, DomainPages>();
@@ -63,41 +87,68 @@ export class PageAllocator {
     const ram = frames.ram;
     this.links = new PageLinks(ram.totalFrames);
     this.headOrder = new Int8Array(ram.totalFrames);
-    for (let o = 0; o <= MAX_ORDER; o++) this.freeLists.push(new PageList(this.links));
+    this.dirty = new Uint8Array(ram.totalFrames);
+    const bootDirty = opts.bootscrubIdle ?? true;
+    for (let i = 0; i < NR_ZONES * (MAX_ORDER + 1); i++) this.freeLists.push(new PageList(this.links));
     frames.onFree = (pdx) => this.pageFreed(pdx);
 
     const reserved = [...(opts.reserved ?? [])]
       .filter((r) => r.size > 0)
       .map((r) => [Math.floor(r.start / 4096), Math.ceil((r.start + r.size) / 4096)] as const)
       .sort((a, b) => a[0] - b[0]);
+    // populate_boot_allocator(): RAM minus what the boot keeps (ascending boot regions).
+    const regions: [number, number][] = [];
     for (let b = 0; b < ram.banks.length; b++) {
       const first = ram.bankMfnStart(b);
       const end = first + ram.bankFrames(b);
       let m = first;
       for (const [rs, re] of reserved) {
         if (re <= m || rs >= end) continue;
-        if (rs > m) this.initHeapRange(m, rs);
+        if (rs > m) regions.push([m, rs]);
         const from = Math.max(rs, m);
         const to = Math.min(re, end);
         const p = ram.mfnToPdx(from);
         for (let i = 0; i < to - from; i++) frames.setFlags(p + i, INUSE_FLAGS);
         m = Math.max(m, to);
       }
-      if (m < end) this.initHeapRange(m, end);
+      if (m < end) regions.push([m, end]);
     }
+    // end_boot_allocator(): the first region (node 0) goes to the heap first, then the others
+    // from the highest down; that order is the order of the free lists.
+    const first = regions.shift();
+    if (first) this.initHeapRange(first[0], first[1], bootDirty);
+    for (const r of regions.reverse()) this.initHeapRange(r[0], r[1], bootDirty);
   }
 
-  /** Give [m, end) to the heap as maximal naturally aligned blocks (what init_heap_pages ends with). */
-  private initHeapRange(m: number, end: number): void {
+  private list(zone: number, order: number): PageList {
+    return this.freeLists[zone * (MAX_ORDER + 1) + order]!;
+  }
+
+  /**
+   * _init_heap_pages(): [m, end) as maximal naturally aligned blocks, lowest first, each freed
+   * with free_heap_pages (nothing to merge with: the neighbours are reserved). init_heap_pages
+   * keeps mfn 0 out.
+   */
+  private initHeapRange(m0: number, end: number, dirty: boolean): void {
+    let m = m0 === 0 ? 1 : m0;
     while (m < end) {
       let k = 0;
       while (k < MAX_ORDER && m % 2 ** (k + 1) === 0 && m + 2 ** (k + 1) <= end) k++;
       const pdx = this.frames.ram.mfnToPdx(m);
-      this.headOrder[pdx] = k + 1;
-      this.freeLists[k]!.addTail(pdx);
+      const zone = zoneOfMfn(m);
+      this.addScrub(pdx, zone, k, dirty);
+      this.avail[zone]! += 2 ** k;
       this.freePages += 2 ** k;
       m += 2 ** k;
     }
+  }
+
+  /** page_list_add_scrub(): a dirty block goes to the tail of its list, a clean one to the head. */
+  private addScrub(pdx: number, zone: number, order: number, dirty: boolean): void {
+    this.headOrder[pdx] = order + 1;
+    this.dirty[pdx] = dirty ? 1 : 0;
+    if (dirty) this.list(zone, order).addTail(pdx);
+    else this.list(zone, order).addHead(pdx);
   }
 
   // ---- domains ----
@@ -127,22 +178,59 @@ export class PageAllocator {
 
   // ---- the buddy heap ----
 
-  /** alloc_heap_pages(): an unowned, in-use block of 2^order frames, or -1 (NULL). */
-  alloc_heap_pages(order: number): number {
+  /**
+   * get_free_buddy(zone_lo, zone_hi, order): the highest zone first (skipping zones whose avail
+   * is too small), in it the smallest order that can serve, the head of that list. The first pass
+   * wants a clean block: a dirty head is taken anyway for order 0, otherwise moved to its list's
+   * tail; a second pass (MEMF_no_scrub) takes any head. Returns the head pdx with its zone and
+   * order in `found`, or -1.
+   */
+  private getFreeBuddy(order: number, zoneHi: number, zoneLo: number): number {
+    const need = 2 ** order;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let z = zoneHi; z >= zoneLo; z--) {
+        if (this.avail[z]! < need) continue;
+        for (let j = order; j <= MAX_ORDER; j++) {
+          const l = this.list(z, j);
+          if (l.length === 0) continue;
+          const pdx = l.removeHead();
+          if (pass === 1 || this.dirty[pdx] === 0 || order === 0) {
+            this.found.zone = z;
+            this.found.order = j;
+            return pdx;
+          }
+          l.addTail(pdx);
+        }
+      }
+    }
+    return -1;
+  }
+
+  private readonly found = { zone: 0, order: 0 };
+
+  /**
+   * alloc_heap_pages(zone_lo, zone_hi, order): the block get_free_buddy() found, halved down to
+   * `order`, each lower half going back to the heap (same dirtiness) and the top half kept.
+   * Returns an unowned, in-use block of 2^order frames, or -1 (NULL).
+   */
+  alloc_heap_pages(order: number, zoneHi = NR_ZONES - 1, zoneLo = 1): number {
     this.drainPending();
     if (order < 0 || order > MAX_ORDER) return -1;
-    let j = order;
-    while (j <= MAX_ORDER && this.freeLists[j]!.length === 0) j++;
-    if (j > MAX_ORDER) return -1;
-    // Xen takes memory from the top; the lower halves of a split go back on the free lists.
-    let pdx = this.freeLists[j]!.removeTail();
+    let pdx = this.getFreeBuddy(order, zoneHi, zoneLo);
+    if (pdx < 0) return -1;
+    const zone = this.found.zone;
+    let j = this.found.order;
+    const dirty = this.dirty[pdx] === 1;
     this.headOrder[pdx] = 0;
+    this.dirty[pdx] = 0;
     while (j > order) {
       j--;
-      this.headOrder[pdx] = j + 1;
-      this.freeLists[j]!.addTail(pdx);
+      this.addScrub(pdx, zone, j, dirty);
       pdx += 2 ** j;
     }
+    this.headOrder[pdx] = 0;
+    this.dirty[pdx] = 0;
+    this.avail[zone]! -= 2 ** order;
     const n = 2 ** order;
     const f = this.frames;
     for (let i = 0; i < n; i++) {
@@ -154,8 +242,12 @@ export class PageAllocator {
     return f.ram.pdxToMfn(pdx);
   }
 
-  /** free_heap_pages(): return a block to the heap, merging with free buddies. */
-  free_heap_pages(mfn: number, order: number): void {
+  /**
+   * free_heap_pages(pg, order, need_scrub): return a block to the heap, merging with free buddies
+   * of its zone; the merged block is dirty if any part is. Pages of a dying domain are freed
+   * need_scrub (free_domheap_pages), the default here.
+   */
+  free_heap_pages(mfn: number, order: number, needScrub = true): void {
     const f = this.frames;
     const n = 2 ** order;
     if (mfn % n !== 0)
@@ -181,26 +273,29 @@ export class PageAllocator {
     flags.fill(FREE_FLAGS, pdx0, pdx0 + n);
     f.owner.fill(0, pdx0, pdx0 + n);
     this.freePages += n;
+    const zone = zoneOfMfn(mfn);
+    this.avail[zone]! += n;
     const ram = f.ram;
     const bank = ram.bankOf(mfn);
     const bStart = ram.bankMfnStart(bank);
     const bEnd = bStart + ram.bankFrames(bank);
     let m = mfn;
     let k = order;
+    let dirty = needScrub;
     while (k < MAX_ORDER) {
       const size = 2 ** k;
       const buddy = Math.floor(m / size) % 2 === 0 ? m + size : m - size;
       if (buddy < bStart || buddy + size > bEnd) break;
       const bpdx = pdx0 + (buddy - mfn);
       if (this.headOrder[bpdx] !== k + 1) break;
-      this.freeLists[k]!.del(bpdx);
+      this.list(zone, k).del(bpdx);
       this.headOrder[bpdx] = 0;
+      if (this.dirty[bpdx] === 1) dirty = true;
+      this.dirty[bpdx] = 0;
       m = Math.min(m, buddy);
       k++;
     }
-    const hp = pdx0 + (m - mfn);
-    this.headOrder[hp] = k + 1;
-    this.freeLists[k]!.addTail(hp);
+    this.addScrub(pdx0 + (m - mfn), zone, k, dirty);
   }
 
   /** alloc_domheap_pages(d, order): allocate and, when d is given, assign to d. -1 on failure. */
@@ -381,8 +476,10 @@ export class PageAllocator {
     }
   }
 
-  /** Free blocks per order (for reports and tests). */
+  /** Free blocks per order, all zones together (for reports and tests). */
   freeBlocks(): number[] {
-    return this.freeLists.map((l) => l.length);
+    const out = new Array<number>(MAX_ORDER + 1).fill(0);
+    for (let z = 0; z < NR_ZONES; z++) for (let o = 0; o <= MAX_ORDER; o++) out[o]! += this.list(z, o).length;
+    return out;
   }
 }

@@ -54,7 +54,12 @@ describe("sshm check", () => {
     const r = R.parse;
     expect(r.status).toBe(1);
     expect(r.lines[0]).toBe("rejected at early FDT parsing: Early FDT parsing failed (-22)");
-    expect(r.stdout).toContain(`Xen stops at /chosen/domU1/shm0 (${FIX}/parse-reject.dts:30:13)`);
+    expect(r.stdout).toContain(
+      `Xen stops at /chosen/domU1/shm0 property role (${FIX}/parse-reject.dts:32:17)`,
+    );
+    expect(r.stdout).toContain(
+      '  sshm note: role = "master": Xen accepts only "owner" or "borrower" (leave role out for a region owned by dom_io)',
+    );
     expect(r.lines).toContain("  (XEN) Early FDT parsing failed (-22)");
     expect(r.lines).toContain("  (XEN) fdt: invalid `role` property for static shared memory node.");
   });

@@ -11,6 +11,11 @@ const CASES = {
   "notram-outside": 1,
   "notram-past-end": 1,
   "notram-straddle": 1,
+  "mod2-overlap": 1,
+  "role-typo": 1,
+  "resmem-overlap": 1,
+  "shm-overlap": 1,
+  "b5-once": 2,
 } as const;
 type Case = keyof typeof CASES;
 

@@ -37,6 +37,8 @@ describe("shm vs /memreserve/", () => {
         refused: { start: 0x5000_0000, size: 0x2000_0000, kind: "shm", path: "/chosen/domU1/shm-a", id: "A" },
         other: { start: 0x5000_0000, size: 0x2000_0000, kind: "reserved", path: "/memreserve/", index: 0 },
       },
+      prop: "xen,shared-mem",
+      note: "bank[0] is a /memreserve/ entry of the host DT",
     });
   });
 
@@ -72,6 +74,7 @@ describe("shm vs /reserved-memory", () => {
         refused: { start: 0x5800_0000, size: 0x1000, kind: "reserved", path: "/reserved-memory/fw@58000000" },
         other: { start: 0x5000_0000, size: 0x2000_0000, kind: "shm", path: "/chosen/domU1/shm-a", index: 0 },
       },
+      note: 'bank[0] is the static shared memory bank of id "A" (/chosen/domU1/shm-a)',
     });
     expect(r.log.slice(-3)).toEqual([
       "Region: [0x00000058000000, 0x00000058001000) overlapping with bank[0]: [0x00000050000000, 0x00000070000000)",
@@ -147,20 +150,31 @@ describe("shm vs xen,static-mem and xen,static-heap", () => {
 describe("shm vs boot modules", () => {
   const k = `kernel@50100000 { compatible = "multiboot,kernel", "multiboot,module"; reg = <0x50100000 0x800000>; };`;
 
-  it("module first: the shm node fails with mod[i] (mod[0] is the DTB)", () => {
+  it("module first: the shm node fails with mod[i] (mod[0] is Xen's image, mod[1] the DTB)", () => {
     const t = dts(`chosen { #address-cells = <1>; #size-cells = <1>; ${k}
        domU1 { compatible = "xen,domain"; #address-cells = <1>; #size-cells = <1>; memory = <0 131072>; ${SHM_A} }; };`);
     const r = parseStaticShm(t);
     expect(r.error?.message).toBe(
-      "Region: [0x00000050000000, 0x00000070000000) overlapping with mod[1]: [0x00000050100000, 0x00000050900000)",
+      "Region: [0x00000050000000, 0x00000070000000) overlapping with mod[2]: [0x00000050100000, 0x00000050900000)",
     );
   });
 
-  it("the DTB's own location (module 0) takes part when given", () => {
+  it("the DTB's own location (module 1) takes part when given", () => {
     const r = parseStaticShm(dts(chosen(SHM_A)), { dtb: { start: 0x5fff_0000, size: 0x1_0000 } });
     expect(r.error?.message).toBe(
-      "Region: [0x00000050000000, 0x00000070000000) overlapping with mod[0]: [0x0000005fff0000, 0x00000060000000)",
+      "Region: [0x00000050000000, 0x00000070000000) overlapping with mod[1]: [0x0000005fff0000, 0x00000060000000)",
     );
+    expect(r.error?.note).toBe(
+      "mod[1] is the host device tree blob (Xen's own image is mod[0], the host DTB mod[1], then the /chosen modules in DT order)",
+    );
+  });
+
+  it("Xen's own image (module 0) takes part when given: the shm node fails with mod[0]", () => {
+    const r = parseStaticShm(dts(chosen(SHM_A)), { xen: { start: 0x5000_0000, size: 0x20_0000 } });
+    expect(r.error?.message).toBe(
+      "Region: [0x00000050000000, 0x00000070000000) overlapping with mod[0]: [0x00000050000000, 0x00000050200000)",
+    );
+    expect(r.error).toMatchObject({ prop: "xen,shared-mem", panic: "Early FDT parsing failed (-22)" });
   });
 
   it("module after the shm node: Xen prints the overlap, drops the module and does not panic", () => {

@@ -30,7 +30,7 @@ describe("early scan around static shm", () => {
     expect(r.log).toEqual([
       "Checking for initrd in /chosen",
       "Initrd 0000000050000000-00000000500fffff",
-      "Region: [0x00000050000000, 0x00000050001000) overlapping with mod[1]: [0x00000050000000, 0x00000050100000)",
+      "Region: [0x00000050000000, 0x00000050001000) overlapping with mod[2]: [0x00000050000000, 0x00000050100000)",
       "fdt: node `shm': parsing failed",
       "Early FDT parsing failed (-22)",
     ]);

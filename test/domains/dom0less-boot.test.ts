@@ -368,7 +368,10 @@ describe("build-phase vectors (reference §10.1)", () => {
       }),
     ).report;
     expect(r).toMatchObject({ verdict: "rejected", phase: "parse", panic: "Early FDT parsing failed (-22)" });
-    expect(r.failedNode).toMatch(/^\/chosen\/domU1\/shm0 \(host\.dts:\d+:\d+\)$/);
+    expect(r.failedNode).toMatch(/^\/chosen\/domU1\/shm0 property role \(host\.dts:\d+:\d+\)$/);
+    expect(r.notes).toEqual([
+      'role = "master": Xen accepts only "owner" or "borrower" (leave role out for a region owned by dom_io)',
+    ]);
   });
 });
 

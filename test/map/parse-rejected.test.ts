@@ -89,13 +89,13 @@ describe("the structured overlap of a failed early FDT parse", () => {
           path: "/chosen/domU1/shm-a@30400000",
           id: "shm-a",
         },
-        // mod[0] is the DTB itself (boot_fdt_info registers it first).
+        // mod[0] is Xen's own image (start_xen), mod[1] the DTB (boot_fdt_info).
         other: {
           start: 0x3000_0000,
           size: 8 * M,
           kind: "module",
           path: "/chosen/domU1/module@30000000",
-          index: 1,
+          index: 2,
         },
       },
     ],
@@ -182,7 +182,7 @@ describe("the map of a tree refused at parse", () => {
         code: "XEN-PANIC",
         message:
           "Early FDT parsing failed (-22): Region: [0x00000051000000, 0x00000053000000) overlapping with bank[0]: [0x00000050000000, 0x00000052000000)",
-        node: "/chosen/domU2/shm-b@51000000 (test/map/fixtures/overlap-shm.dts:49:13)",
+        node: "/chosen/domU2/shm-b@51000000 property xen,shared-mem (test/map/fixtures/overlap-shm.dts:53:17)",
         host: [
           { start: 0x5100_0000, size: 32 * M },
           { start: 0x5000_0000, size: 32 * M },
