@@ -477,7 +477,11 @@ export function buildImageBuilderSystem(configFile: string): ImageBuilderSystem 
     const vp = A("DOMU_VPL011", i);
     if (!vp || vp.value === "" || bashNumber(vp.value) === 1)
       setprop(n, "vpl011", u32Cells(1), at("DOMU_VPL011"));
-    if (dom0K) setprop(n, "xen,enhanced", stringValue("enabled"), at("DOMU_KERNEL"));
+    // `DOMU_ENHANCED[i] == 1 || (DOM0_KERNEL && DOMU_ENHANCED[i] != 0)`.
+    const en = A("DOMU_ENHANCED", i);
+    const enV = en && en.value !== "" ? num(en, `DOMU_ENHANCED[${i}]`, "xen,enhanced (0 or 1)") : undefined;
+    if (enV === 1 || (dom0K && enV !== 0))
+      setprop(n, "xen,enhanced", stringValue("enabled"), at(en ? "DOMU_ENHANCED" : "DOMU_KERNEL"));
     const shm = A("DOMU_SHARED_MEM", i);
     if (shm && shm.value !== "") addSharedMem(n, shm, i);
     addModule(n, d.kernel, ["multiboot,kernel", "multiboot,module"], d.cmdline);

@@ -46,6 +46,7 @@ export const VARIABLES: Readonly<Record<string, VarSpec>> = {
   DOMU_VPL011: m(true),
   DOMU_NOBOOT: m(true),
   DOMU_ROOTFS: m(true),
+  DOMU_ENHANCED: m(true),
   // Only the generated script, FIT-less: where it is written and how U-Boot loads files.
   UBOOT_SOURCE: out(),
   UBOOT_SCRIPT: out(),
@@ -73,7 +74,6 @@ export const VARIABLES: Readonly<Record<string, VarSpec>> = {
   CPUPOOL: no("cpupools are not modelled", true),
   DOMU_CPUPOOL: no("cpupools are not modelled", true),
   DOMU_PASSTHROUGH_PATHS: no("device passthrough paths are not modelled", true),
-  DOMU_ENHANCED: no("xen,enhanced overrides are not modelled", true),
   DOMU_CAPS: no("domain capabilities are not modelled", true),
   DOMU_TRAP_UNMAP: no("trap-unmapped-accesses is not modelled", true),
   DOMU_MAPTRACK_FRAMES: no("grant frame limits are not modelled", true),

@@ -248,3 +248,29 @@ describe("broken configs: each names the config line, the key and the rule", () 
     expect(errorOf(() => buildImageBuilderSystem(`${FIX}/${name}.cfg`))).toBe(message);
   });
 });
+
+describe("the example (examples/imagebuilder/booting.cfg)", () => {
+  const ib = buildImageBuilderSystem("examples/imagebuilder/booting.cfg");
+
+  it("keeps every file to load with its address and size (for a later sshm run)", () => {
+    expect(ib.images.map((i) => [i.role, i.file, i.address.toString(16), i.size.toString(16)])).toEqual([
+      ["dom0-kernel", "Image-dom0", "b0000000", "800000"],
+      ["domu-kernel", "Image-domU1", "b0800000", "800000"],
+      ["domu-kernel", "Image-domU2", "b1000000", "800000"],
+      ["xen", "xen", "b1800000", "200000"],
+      ["device-tree", "host.dts", "b1a00000", ib.images[4]!.fileSize.toString(16)],
+    ]);
+    expect(ib.domUs.map((d) => [d.path, d.memoryKiB, d.vcpus, d.kernel.file])).toEqual([
+      ["/chosen/domU1", 128 * 1024, 2, "Image-domU1"],
+      ["/chosen/domU2", 64 * 1024, 1, "Image-domU2"],
+    ]);
+  });
+
+  it("DOMU_ENHANCED[i]=0 keeps xen,enhanced off although there is a Dom0; without Dom0 it is off", () => {
+    expect(getProp(findNode(ib.tree, "/chosen/domU1")!, "xen,enhanced")).toBeUndefined();
+    const good = buildImageBuilderSystem(`${FIX}/good.cfg`).tree;
+    expect(getProp(findNode(good, "/chosen/domU0")!, "xen,enhanced")).toBeUndefined();
+    expect(findNode(ib.tree, "/chosen/domU2/shared-mem@0x50000000")).toBeDefined();
+    expect(getProp(findNode(ib.tree, "/chosen/domU2")!, "vpl011")).toBeUndefined();
+  });
+});
