@@ -1,7 +1,9 @@
 /**
  * From the files on the command line to a booted (or refused) system. One host device tree
- * (.dts/.dtb) is a dom0less boot; one or more xl configs (.cfg) are created in order on one xl host.
- * Mixing the two, or giving two device trees, describes no single machine and is a usage error.
+ * (DTS or DTB) or one ImageBuilder config is a dom0less boot; one or more xl configs are created
+ * in order on one xl host; a host device tree with xl configs is a dom0less boot whose Dom0 then
+ * creates the configs' domains. What a file is comes from its content (kindOf). Other mixes, or
+ * two device trees, describe no single machine and are a usage error.
  */
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
@@ -17,11 +19,18 @@ import {
   type XlHost,
   type XlHostOptions,
 } from "../domains/index.js";
-import { type FdtTree, loadDeviceTree } from "../fdt/index.js";
+import { type FdtTree, isDtb, loadDeviceTree } from "../fdt/index.js";
+import {
+  buildImageBuilderSystem,
+  type ImageBuilderSystem,
+  looksLikeImageBuilder,
+} from "../imagebuilder/index.js";
 import { UsageError } from "./usage.js";
 
+/** What one file is. */
+export type FileKind = "dt" | "xl" | "imagebuilder";
 /** dt: a dom0less boot; xl: xl creates on sshm's own host; dt+xl: the dom0less boot, then xl in its Dom0. */
-export type InputKind = "dt" | "xl" | "dt+xl";
+export type InputKind = FileKind | "dt+xl";
 
 /**
  * The xl host's RAM, passed explicitly (it is XlHost's default) so the map can draw the bank even
@@ -61,28 +70,11 @@ export interface Loaded {
   layout: HostLayout;
   /** The host device tree (dom0less), for the positions of the nodes a report names. */
   tree: FdtTree | null;
+  /** For an ImageBuilder config: the generated tree and every file it loads with its address. */
+  imagebuilder: ImageBuilderSystem | null;
 }
 
-const KIND_BY_EXT: Record<string, InputKind> = { ".dts": "dt", ".dtb": "dt", ".cfg": "xl" };
-
-/** Which front-end the files call for; UsageError for unknown extensions, mixes and two DTs. */
-export function classify(files: readonly string[]): InputKind {
-  if (files.length === 0) throw new UsageError("missing FILE: give a host device tree or xl config files");
-  const kinds = files.map((f) => {
-    const k = KIND_BY_EXT[extname(f).toLowerCase()];
-    if (!k)
-      throw new UsageError(
-        `cannot tell what ${f} is from its extension: use .dts or .dtb (host device tree) or .cfg (xl config)`,
-      );
-    return k;
-  });
-  const dts = files.filter((_, i) => kinds[i] === "dt");
-  if (dts.length > 1)
-    throw new UsageError(`one host has one device tree, got ${dts.length}: ${dts.join(", ")}`);
-  // A host tree with xl configs: Xen boots the tree (with its Dom0), then xl creates the rest.
-  if (dts.length === 1 && files.length > 1) return "dt+xl";
-  return kinds[0]!;
-}
+const KIND_BY_EXT: Record<string, FileKind> = { ".dts": "dt", ".dtb": "dt", ".cfg": "xl" };
 
 const ERRNO_TEXT: Record<string, string> = {
   ENOENT: "no such file",
@@ -102,6 +94,97 @@ export function readInput(file: string): Buffer {
   }
 }
 
+/** Text with no byte a terminal would act on: NUL, controls, DEL and invalid UTF-8. */
+function isText(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) || c === 0x7f) return false;
+  }
+  return !new TextDecoder().decode(bytes).includes("\ufffd");
+}
+
+/** The first bytes as hex, for a message about a file that is not what it claims to be. */
+function headHex(bytes: Uint8Array): string {
+  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
+/**
+ * What one file is, by its content: a DTB by its magic 0xd00dfeed, an ImageBuilder config by its
+ * `NAME=` assignments of uboot-script-gen's variables, DTS by `/dts-v1/`, an xl config by its
+ * `key = value` lines; the extension decides only between text formats that do not say. Anything
+ * else is unreadable input (an SshmError, exit 1), named with what it looks like.
+ */
+export function kindOf(file: string, bytes: Uint8Array): FileKind {
+  const ext = extname(file).toLowerCase();
+  if (isDtb(bytes)) return "dt";
+  if (bytes.length === 0) throw new SshmError("EINPUT", `${file} is empty: not a device tree or a config`);
+  // A .dts with a stray byte still goes to the DTS parser, whose message locates it (escaped).
+  if (!isText(bytes) && ext !== ".dts") {
+    const hint =
+      ext === ".dtb"
+        ? `not a device tree blob: a DTB starts with the magic d0 0d fe ed, this file with ${headHex(bytes)}`
+        : `binary data (starts with ${headHex(bytes)}), not a device tree blob (magic d0 0d fe ed), DTS or config text`;
+    throw new SshmError("EINPUT", `${file} is ${hint}`);
+  }
+  const text = new TextDecoder().decode(bytes);
+  if (looksLikeImageBuilder(text)) return "imagebuilder";
+  const noComments = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  if (/^\s*\/dts-v1\/\s*;/.test(noComments)) return "dt";
+  if (ext === ".dtb")
+    throw new SshmError(
+      "EINPUT",
+      `${file} is text, not a device tree blob (a DTB starts with the magic d0 0d fe ed); if it is DTS, name it .dts`,
+    );
+  const k = KIND_BY_EXT[ext];
+  if (k) return k;
+  if (
+    /^[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*=/m.test(text) &&
+    !/^[ \t]*[A-Z_][A-Z0-9_]*(\[[0-9]+\])?=/m.test(text)
+  )
+    return "xl";
+  throw new SshmError(
+    "EINPUT",
+    `cannot tell what ${file} is: not a device tree blob (magic d0 0d fe ed), not DTS (/dts-v1/;), not an xl config (key = value) and not an ImageBuilder config (MEMORY_START=, DEVICE_TREE=, XEN=, ...)`,
+  );
+}
+
+/**
+ * Which front-end the files call for, from their contents; UsageError for mixes and for more than
+ * one device tree or ImageBuilder config (one host, one description). One host device tree with
+ * xl configs is "dt+xl": Xen boots the tree (with its Dom0), then xl creates the rest.
+ */
+export function classify(files: readonly string[]): { kind: InputKind; bytes: Buffer[]; kinds: FileKind[] } {
+  if (files.length === 0) throw new UsageError("missing FILE: give a host device tree or xl config files");
+  const bytes = files.map((f) => readInput(f));
+  const kinds = files.map((f, i) => kindOf(f, bytes[i]!));
+  const dts = files.filter((_, i) => kinds[i] === "dt");
+  const set = new Set(kinds);
+  if (dts.length > 1)
+    throw new UsageError(`one host has one device tree, got ${dts.length}: ${dts.join(", ")}`);
+  if (dts.length === 1 && set.size === 2 && set.has("xl")) return { kind: "dt+xl", bytes, kinds };
+  if (set.size > 1)
+    throw new UsageError(
+      `${files.map((f, i) => `${f} is ${KIND_TEXT[kinds[i]!]}`).join(", ")}: these describe different systems; give one host device tree (optionally with xl configs), one ImageBuilder config or xl configs`,
+    );
+  if (kinds[0] !== "xl" && files.length > 1)
+    throw new UsageError(
+      `one host has one ${KIND_NOUN[kinds[0]!]}, got ${files.length}: ${files.join(", ")}`,
+    );
+  return { kind: kinds[0]!, bytes, kinds };
+}
+
+const KIND_NOUN: Record<FileKind, string> = {
+  dt: "device tree",
+  xl: "xl config",
+  imagebuilder: "ImageBuilder config",
+};
+
+const KIND_TEXT: Record<FileKind, string> = {
+  dt: "a host device tree",
+  xl: "an xl config",
+  imagebuilder: "an ImageBuilder config",
+};
+
 export interface LoadOptions {
   /** The xl host's RAM banks (`--host-ram`), instead of XL_HOST_RAM. A device tree has its own. */
   readonly hostRam?: readonly { base: number; size: number }[];
@@ -112,7 +195,7 @@ export interface LoadOptions {
 
 /** Boot (dom0less) or create (xl) what the files describe. Input syntax errors throw SshmError. */
 export function loadSystem(files: readonly string[], load: LoadOptions = {}): Loaded {
-  const kind = classify(files);
+  const { kind, bytes, kinds } = classify(files);
   if (kind === "xl" && load.hostImages)
     throw new UsageError(
       "--load puts files in a dom0less host's RAM: it needs a host device tree (.dts/.dtb)",
@@ -122,33 +205,54 @@ export function loadSystem(files: readonly string[], load: LoadOptions = {}): Lo
     throw new UsageError(
       "--host-ram is for xl configs on sshm's own host: a host device tree describes its RAM in its /memory nodes",
     );
-  if (kind !== "xl") {
-    const file = files.find((f) => KIND_BY_EXT[extname(f).toLowerCase()] === "dt")!;
-    const bytes = readInput(file);
-    // .dts goes through as text so its positions are exact; loadDeviceTree sniffs the DTB magic.
-    const tree = loadDeviceTree(
-      extname(file).toLowerCase() === ".dts" ? bytes.toString("utf8") : bytes,
-      file,
-    );
-    const { report, system, parse } = bootDom0less(tree, {
-      file,
-      ...(load.hostImages ? { hostImages: load.hostImages } : {}),
-      ...(load.xenBuild ? { xenBuild: load.xenBuild } : {}),
-    });
+  const bootOpts = (file: string) => ({
+    file,
+    ...(load.hostImages ? { hostImages: load.hostImages } : {}),
+    ...(load.xenBuild ? { xenBuild: load.xenBuild } : {}),
+  });
+  if (kind === "dt" || kind === "dt+xl") {
+    const at = kinds.indexOf("dt");
+    const file = files[at]!;
+    // Text goes through as a string so its positions are exact; a DTB by its magic.
+    const b = bytes[at]!;
+    const tree = loadDeviceTree(isDtb(b) ? b : b.toString("utf8"), file);
+    const { report, system, parse } = bootDom0less(tree, bootOpts(file));
     const layout = dtLayout(tree);
     if (report.phase === "parse") layout.parsed = parsedSoFar(parse);
-    const booted = { kind, files: [...files], report, system, xlHost: null, layout, tree };
+    const booted = {
+      kind,
+      files: [...files],
+      report,
+      system,
+      xlHost: null,
+      layout,
+      tree,
+      imagebuilder: null,
+    };
     if (kind === "dt" || !system) return booted;
     // dt+xl: Xen booted the host tree's domains; xl in its Dom0 now creates the others, in order.
-    const cfgs = files.filter((f) => f !== file);
-    const xl = createXlSystem(
-      cfgs.map((f) => ({ file: f, text: readInput(f).toString("utf8") })),
-      {},
-      system,
-    );
+    const cfgs = files.flatMap((f, i) => (i === at ? [] : [{ file: f, text: bytes[i]!.toString("utf8") }]));
+    const xl = createXlSystem(cfgs, {}, system);
     return { ...booted, report: xl.report, system: xl.host?.system ?? null, xlHost: xl.host };
   }
-  const inputs = files.map((file) => ({ file, text: readInput(file).toString("utf8") }));
+  if (kind === "imagebuilder") {
+    const file = files[0]!;
+    const ib = buildImageBuilderSystem(file);
+    const { report, system, parse } = bootDom0less(ib.tree, bootOpts(file));
+    const layout = dtLayout(ib.tree);
+    if (report.phase === "parse") layout.parsed = parsedSoFar(parse);
+    return {
+      kind,
+      files: [...files],
+      report,
+      system,
+      xlHost: null,
+      layout,
+      tree: ib.tree,
+      imagebuilder: ib,
+    };
+  }
+  const inputs = files.map((file, i) => ({ file, text: bytes[i]!.toString("utf8") }));
   const ram = (hostRam ?? XL_HOST_RAM).map((b) => ({ ...b }));
   checkBanks(ram);
   const opts: XlHostOptions = { ram };
@@ -165,6 +269,7 @@ export function loadSystem(files: readonly string[], load: LoadOptions = {}): Lo
       modules: [],
     },
     tree: null,
+    imagebuilder: null,
   };
 }
 

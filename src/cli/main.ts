@@ -75,7 +75,7 @@ function parsePayload(text: string): number {
 }
 
 const FILES_HELP =
-  "host device tree (.dts/.dtb), xl configs (.cfg, created in the order given), or both: Xen boots the tree (it must have a Dom0), then xl creates the configs' domains";
+  "a host device tree (DTS or DTB), an ImageBuilder config, or xl configs (created in the order given), or a host device tree with xl configs: Xen boots the tree (it must have a Dom0), then xl creates the configs' domains; the kind is read from the content";
 
 function example(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
@@ -324,26 +324,46 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     await program.parseAsync([...argv]);
     return state.code;
   } catch (e) {
+    // With --json every failure is still one JSON object on stdout (commander's own usage errors
+    // come before any action ran, so the flag is read from argv).
+    const json = state.json || argv.includes("--json");
+    const jsonError = (code: string, message: string, exitCode: number): void => {
+      if (json) io.out(`${JSON.stringify({ error: { code, message }, exitCode }, null, 2)}\n`);
+    };
     if (e instanceof CommanderError) {
       // --help and --version end through here too, with exit code 0.
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
+      jsonError("EUSAGE", e.message.replace(/^error: /, ""), EXIT_USAGE);
       return EXIT_USAGE;
     }
     if (e instanceof UsageError) {
       const c = state.cmd;
       const name = c ? `sshm ${c.name()}` : "sshm";
-      io.err(`${name}: ${e.message}\n`);
+      const message = printable(e.message);
+      io.err(`${name}: ${message}\n`);
       if (c) io.err(`usage: ${name} ${c.usage()}\n(run "${name} --help" for details)\n`);
+      jsonError("EUSAGE", message, EXIT_USAGE);
       return EXIT_USAGE;
     }
     if (isSshmError(e)) {
-      io.err(`sshm: ${e.message}\n`);
-      if (state.json)
-        io.out(`${JSON.stringify({ error: { code: e.code, message: e.message }, exitCode: 1 }, null, 2)}\n`);
+      const message = printable(e.message);
+      io.err(`sshm: ${message}\n`);
+      jsonError(e.code, message, 1);
       return 1;
     }
     throw e;
   }
+}
+
+/**
+ * A message that may quote the user's input, made safe for a terminal: control characters, DEL
+ * and C1 controls become \\xNN (a raw byte from a binary file must never reach the terminal).
+ */
+export function printable(s: string): string {
+  return s.replace(
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 export function processIo(): Io {

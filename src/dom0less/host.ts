@@ -99,16 +99,12 @@ function regPairs(
   return out;
 }
 
-function boolProp(tree: FdtTree, e: WalkEntry, name: string): boolean {
-  const p = getProp(e.node, name);
-  if (!p) return false;
-  if (p.value.length !== 0)
-    throw new SshmError(
-      "EDOM0LESS_PROP",
-      `must be an empty (boolean) property, but has a ${p.value.length}-byte value`,
-      where(tree, e.path, p, name, e.node),
-    );
-  return true;
+/**
+ * Xen's dt_property_read_bool (xen/include/xen/device_tree.h) only asks whether the property
+ * exists: `vpl011 = <1>` (what ImageBuilder writes) counts as set, like an empty `vpl011;`.
+ */
+function boolProp(e: WalkEntry, name: string): boolean {
+  return getProp(e.node, name) !== undefined;
 }
 
 function u32Prop(tree: FdtTree, e: WalkEntry, name: string): number | undefined {
@@ -162,9 +158,9 @@ function domainSpec(
     node: e.node,
     memoryKiB,
     cpus,
-    directMap: boolProp(tree, e, "direct-map"),
+    directMap: boolProp(e, "direct-map"),
     staticMem,
-    vpl011: boolProp(tree, e, "vpl011"),
+    vpl011: boolProp(e, "vpl011"),
     isDom0: false,
     capabilities,
     isHwdom: (capabilities & DOMAIN_CAPS_HARDWARE) !== 0,

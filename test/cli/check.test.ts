@@ -156,8 +156,11 @@ describe("usage errors exit 64 and show the usage line", () => {
   it.each([
     ["an unknown option", ["check", "--frobnicate", DT], "sshm check: unknown option '--frobnicate'"],
     ["no file", ["check"], "sshm check: missing required argument 'FILE'"],
-    ["an unknown extension", ["check", "README.md"], "sshm check: cannot tell what README.md is"],
-    ["a DT and xl configs", ["check", DT, XL[0]!], "sshm check: a host device tree and xl configs"],
+    [
+      "a DT and xl configs",
+      ["check", DT, XL[0]!],
+      `sshm check: ${DT} is a host device tree, ${XL[0]} is an xl config: these describe different systems`,
+    ],
     ["two DTs", ["check", DT, `${FIX}/warn.dts`], "sshm check: one host has one device tree, got 2"],
     ["an unknown command", ["frobnicate"], "unknown command 'frobnicate'"],
   ])("%s", (_what, args, message) => {

@@ -179,7 +179,9 @@ describe.skipIf(missing !== undefined)("A64 exceptions to EL1", () => {
   it("a vector beyond PARange loops taking instruction aborts at it (ELR = its exact address), as hardware does", () => {
     const { cpu } = guest("movz x0, #0xffff, lsl #48\n msr vbar_el1, x0\n svc #0");
     expect(() => cpu.run(100)).not.toThrow();
-    expect([esr(cpu), cpu.sysHi(SYS.ELR_EL1) >>> 0, cpu.sysLo(SYS.ELR_EL1)]).toEqual([0x86000000, 0xffff0000, 0x200]);
+    expect([esr(cpu), cpu.sysHi(SYS.ELR_EL1) >>> 0, cpu.sysLo(SYS.ELR_EL1)]).toEqual([
+      0x86000000, 0xffff0000, 0x200,
+    ]);
     expect(cpu.icount).toBe(3);
   });
 

@@ -84,10 +84,12 @@ describe("describeHost", () => {
     );
   });
 
-  it("rejects a non-boolean direct-map, a bad cpus, a bad static-mem", () => {
-    expect(err(() => describeHost(host([domU("d", [], { "direct-map": [1] })]))).message).toBe(
-      "host.dts, node /chosen/d, key direct-map: must be an empty (boolean) property, but has a 4-byte value",
-    );
+  it("reads direct-map and vpl011 by presence, as dt_property_read_bool does (<1> counts as set)", () => {
+    const h = describeHost(host([domU("d", [], { "direct-map": [1], vpl011: [1] })]));
+    expect(h.domUs.find((d) => d.name === "d")).toMatchObject({ directMap: true, vpl011: true });
+  });
+
+  it("rejects a bad cpus, a bad static-mem", () => {
     expect(err(() => describeHost(host([domU("d", [], { cpus: [0, 1] })]))).message).toBe(
       "host.dts, node /chosen/d, key cpus: must be one 32-bit cell, but is 8 bytes",
     );
