@@ -18,6 +18,7 @@ import {
   type XlHostOptions,
 } from "../domains/index.js";
 import { type FdtTree, loadDeviceTree } from "../fdt/index.js";
+import type { HostCpuOptions } from "./host-options.js";
 import { UsageError } from "./usage.js";
 
 export type InputKind = "dt" | "xl";
@@ -105,7 +106,7 @@ export function readInput(file: string): Buffer {
 /** Boot (dom0less) or create (xl) what the files describe. Input syntax errors throw SshmError. */
 export function loadSystem(
   files: readonly string[],
-  load: { hostImages?: readonly HostImage[]; xenBuild?: XenBuild } = {},
+  load: { hostImages?: readonly HostImage[]; xenBuild?: XenBuild } & HostCpuOptions = {},
 ): Loaded {
   const kind = classify(files);
   if (kind === "xl" && load.hostImages)
@@ -124,13 +125,19 @@ export function loadSystem(
       file,
       ...(load.hostImages ? { hostImages: load.hostImages } : {}),
       ...(load.xenBuild ? { xenBuild: load.xenBuild } : {}),
+      ...(load.paBits === undefined ? {} : { paBits: load.paBits }),
+      ...(load.cpu === undefined ? {} : { cpu: load.cpu }),
     });
     const layout = dtLayout(tree);
     if (report.phase === "parse") layout.parsed = parsedSoFar(parse);
     return { kind, files: [...files], report, system, xlHost: null, layout, tree };
   }
   const inputs = files.map((file) => ({ file, text: readInput(file).toString("utf8") }));
-  const opts: XlHostOptions = { ram: XL_HOST_RAM.map((b) => ({ ...b })) };
+  const opts: XlHostOptions = {
+    ram: XL_HOST_RAM.map((b) => ({ ...b })),
+    ...(load.paBits === undefined ? {} : { paBits: load.paBits }),
+    ...(load.cpu === undefined ? {} : { cpu: load.cpu }),
+  };
   const { report, host } = createXlSystem(inputs, opts);
   return {
     kind,

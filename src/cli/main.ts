@@ -8,6 +8,14 @@ import { isSshmError } from "../common/errors.js";
 import { MAX_MSG, MIN_MSG } from "../sim/layout.js";
 import type { ScenarioKind } from "../sim/types.js";
 import type { Io } from "./commands.js";
+import {
+  CPU_HELP,
+  type HostCpuOptions,
+  hostCpuOptions,
+  PA_BITS_HELP,
+  parseCpu,
+  parsePaBits,
+} from "./host-options.js";
 import { styleFor } from "./text.js";
 import { parseCount, parseDuration, parseSize } from "./units.js";
 import { UsageError } from "./usage.js";
@@ -44,6 +52,13 @@ function parsePayload(text: string): number {
 }
 
 const FILES_HELP = "host device tree (.dts/.dtb) or xl configs (.cfg, created in the order given)";
+
+/** --pa-bits and --cpu, on every command that boots a host. */
+function hostOptions(c: Command): Command {
+  return c
+    .option("--pa-bits <n>", PA_BITS_HELP, arg(parsePaBits))
+    .option("--cpu <name>", CPU_HELP, arg(parseCpu));
+}
 
 function example(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
@@ -85,7 +100,7 @@ function buildProgram(io: Io, state: State): Command {
     .argument("<FILE...>", FILES_HELP)
     .option(
       "--json",
-      "print one JSON object {source, files, kind, verdict, phase, log, panic, failedNode, notes, warnings, exitCode} (docs/schema/check.json)",
+      "print one JSON object {source, files, kind, verdict, phase, log, panic, failedNode, notes, warnings, paRange, exitCode} (docs/schema/check.json)",
     )
     .addHelpText(
       "after",
@@ -96,11 +111,13 @@ function buildProgram(io: Io, state: State): Command {
         ],
       )}`,
     );
+  hostOptions(check);
   check.action(
-    run(async (files: string[], o: { json?: boolean }) => {
+    run(async (files: string[], o: { json?: boolean } & HostCpuOptions) => {
       state.cmd = check;
       state.json = o.json === true;
-      return (await commands()).checkCommand(files, o, io).code;
+      return (await commands()).checkCommand(files, { json: o.json === true, host: hostCpuOptions(o) }, io)
+        .code;
     }),
   );
 
@@ -133,15 +150,22 @@ function buildProgram(io: Io, state: State): Command {
         ],
       )}`,
     );
+  hostOptions(boot);
   boot.action(
     run(
       async (
         files: string[],
-        o: { destroy: string[]; guestDtb?: string; json?: boolean; load: string[]; xenBuild?: string },
+        o: {
+          destroy: string[];
+          guestDtb?: string;
+          json?: boolean;
+          load: string[];
+          xenBuild?: string;
+        } & HostCpuOptions,
       ) => {
         state.cmd = boot;
         state.json = o.json === true;
-        return (await commands()).bootCommand(files, o, io).code;
+        return (await commands()).bootCommand(files, { ...o, host: hostCpuOptions(o) }, io).code;
       },
     ),
   );
@@ -159,10 +183,12 @@ function buildProgram(io: Io, state: State): Command {
         ["sshm map examples/dom0less/booting.dts -o out/map.html"],
       )}`,
     );
+  hostOptions(map);
   map.action(
-    run(async (files: string[], o: { output: string }) => {
+    run(async (files: string[], o: { output: string } & HostCpuOptions) => {
       state.cmd = map;
-      return (await (await commands()).mapCommand(files, o, io)).code;
+      return (await (await commands()).mapCommand(files, { output: o.output, host: hostCpuOptions(o) }, io))
+        .code;
     }),
   );
 
@@ -197,6 +223,7 @@ function buildProgram(io: Io, state: State): Command {
         ],
       )}`,
     );
+  hostOptions(simulate);
   simulate.action(
     run(
       async (
@@ -209,7 +236,7 @@ function buildProgram(io: Io, state: State): Command {
           region?: string;
           doorbell: boolean;
           json?: boolean;
-        },
+        } & HostCpuOptions,
       ) => {
         state.cmd = simulate;
         state.json = o.json === true;
@@ -220,6 +247,7 @@ function buildProgram(io: Io, state: State): Command {
             size: o.size,
             doorbell: o.doorbell,
             json: o.json === true,
+            host: hostCpuOptions(o),
             ...(o.duration === undefined ? {} : { durationMs: o.duration }),
             ...(o.count === undefined ? {} : { count: o.count }),
             ...(o.region === undefined ? {} : { region: o.region }),

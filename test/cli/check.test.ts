@@ -102,6 +102,7 @@ describe("sshm check", () => {
           "kind",
           "log",
           "notes",
+          "paRange",
           "panic",
           "phase",
           "source",
