@@ -54,9 +54,8 @@ Xen console:
   (XEN) Could not set up domain domU2 (rc = -22)
   (XEN) ****************************************
 
-sshm notes (1) — why Xen does this:
-  code       node                        message
-  IPA_RANGE  /chosen/domU2/shm-borrower  guest address 0x0000010000000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2)): p2m_get_root_pointer finds root table 2 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
+sshm notes:
+  /chosen/domU2/shm-borrower: guest address 0x0000010000000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2)): p2m_get_root_pointer finds root table 2 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
 `,
   },
   unknownBelow: {
@@ -89,9 +88,8 @@ Xen console:
   (XEN) Could not set up domain domU2 (rc = -22)
   (XEN) ****************************************
 
-sshm notes (1) — why Xen does this:
-  code       node                        message
-  IPA_RANGE  /chosen/domU2/shm-borrower  guest address 0x0000010000000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, sshm's default: /cpus/cpu@0 is not a core whose PA range sshm knows): p2m_get_root_pointer finds root table 2 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
+sshm notes:
+  /chosen/domU2/shm-borrower: guest address 0x0000010000000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, sshm's default: /cpus/cpu@0 is not a core whose PA range sshm knows): p2m_get_root_pointer finds root table 2 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
 
 sshm warnings (1) — Xen accepts these silently:
   code         node         message
@@ -115,7 +113,7 @@ sshm warnings (1) — Xen accepts these silently:
   ramAbove: {
     args: ["check", "test/cli/fixtures/pa-ram-above.dts"],
     code: 1,
-    stdout: `crash: Xen itself would crash at boot, in setup_mm (before any domain): CPU0: Unexpected Trap: Data Abort
+    stdout: `crash: Xen itself would crash at memory setup (setup_mm): CPU0: Unexpected Trap: Data Abort
   PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2): 40-bit IPA for every domain, 3 levels from L1, 2 root pages, VTCR 0x80023558
 
 Xen console:
@@ -124,10 +122,13 @@ Xen console:
   (XEN) Checking for "xen,static-mem" in domain node
   (XEN)  SHMEM[0]: 0000000060000000 - 000000006000ffff
   (XEN) CPU0: Unexpected Trap: Data Abort
+  (XEN) ****************************************
+  (XEN) Panic on CPU 0:
+  (XEN) CPU0: Unexpected Trap: Data Abort
+  (XEN) ****************************************
 
-sshm notes (1) — why Xen does this:
-  code      node     message
-  PA_RANGE  /memory  free RAM ends at 0x0000010040000000, above the 40-bit PA range (from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2)): in setup_mm Xen's boot allocator hands out the top page 0x000001003ffff000 for its first page table (create_xen_table), and clearing it takes an Address size fault at EL2 (TCR_EL2.PS = PARange), a Data Abort Xen does not expect
+sshm notes:
+  /memory: free RAM ends at 0x0000010040000000, above the 40-bit PA range (from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2)): in setup_mm Xen's boot allocator hands out the top page 0x000001003ffff000 for its first page table (create_xen_table), and clearing it takes an Address size fault at EL2 (TCR_EL2.PS = PARange), a data abort in Xen before any domain is built. Xen also prints "Data Abort Trap. Syndrome=...", a walk of its page tables and the register dump, which sshm does not reproduce
 `,
   },
   hostAbove: {
@@ -172,23 +173,25 @@ Xen console:
   (XEN) Could not set up domain domU2 (rc = -22)
   (XEN) ****************************************
 
-sshm notes (1) — why Xen does this:
-  code       node                        message
-  IPA_RANGE  /chosen/domU2/shm-borrower  guest address 0x00000fff00000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a57" (Cortex-A57, PARange 4), lowered by /cpus/cpu@100 compatible "arm,cortex-a53" (Cortex-A53, PARange 2) (kept on by hmp-unsafe)): p2m_get_root_pointer finds root table 31 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
+sshm notes:
+  /chosen/domU2/shm-borrower: guest address 0x00000fff00000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a57" (Cortex-A57, PARange 4), lowered by /cpus/cpu@100 compatible "arm,cortex-a53" (Cortex-A53, PARange 2) (kept on by hmp-unsafe)): p2m_get_root_pointer finds root table 31 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
 `,
   },
   xl32: {
     args: ["check", "--pa-bits", "32", "examples/xl/vm1.cfg"],
     code: 1,
-    stdout: `crash: Xen itself would crash at boot, in setup_mm (before any domain): CPU0: Unexpected Trap: Data Abort
+    stdout: `crash: Xen itself would crash at memory setup (setup_mm): CPU0: Unexpected Trap: Data Abort
   PA range 32 bits, from --pa-bits 32: 32-bit IPA for every domain, 3 levels from L1, 1 root page, VTCR 0x80003560
 
 Xen console:
   (XEN) CPU0: Unexpected Trap: Data Abort
+  (XEN) ****************************************
+  (XEN) Panic on CPU 0:
+  (XEN) CPU0: Unexpected Trap: Data Abort
+  (XEN) ****************************************
 
-sshm notes (1) — why Xen does this:
-  code      node         message
-  PA_RANGE  xl host RAM  free RAM ends at 0x0000000140000000, above the 32-bit PA range (from --pa-bits 32): in setup_mm Xen's boot allocator hands out the top page 0x000000013ffff000 for its first page table (create_xen_table), and clearing it takes an Address size fault at EL2 (TCR_EL2.PS = PARange), a Data Abort Xen does not expect
+sshm notes:
+  xl host RAM: free RAM ends at 0x0000000140000000, above the 32-bit PA range (from --pa-bits 32): in setup_mm Xen's boot allocator hands out the top page 0x000000013ffff000 for its first page table (create_xen_table), and clearing it takes an Address size fault at EL2 (TCR_EL2.PS = PARange), a data abort in Xen before any domain is built. Xen also prints "Data Abort Trap. Syndrome=...", a walk of its page tables and the register dump, which sshm does not reproduce
 `,
   },
 } as const;
