@@ -246,9 +246,10 @@ describe("--json and boot show the PA range, each domain's IPA size and VTCR", (
     expect(j.warnings.map((w: { code: string }) => w.code)).toEqual(["IPA_RANGE"]);
     const k = JSON.parse(R.a53AtJson.stdout);
     expect(k.verdict).toBe("rejected");
-    expect(k.notes.map((n: { code: string; node: string }) => [n.code, n.node])).toEqual([
-      ["IPA_RANGE", "/chosen/domU2/shm-borrower"],
-    ]);
+    expect(k.notes).toHaveLength(1);
+    expect(k.notes[0]).toMatch(
+      /^\/chosen\/domU2\/shm-borrower: guest address 0x0000010000000000 is beyond domU2's 40-bit IPA space .* returns -EINVAL \(-22\)/,
+    );
     expect(k.paRange).toMatchObject({ paBits: 40, vtcr: "0x80023558", rootLevel: 1, rootPages: 2 });
   });
 
