@@ -11,6 +11,7 @@ import { type BootReport, type HostImage, toSimSystem, type XenBuild } from "../
 import { encodeDtb, parseDts } from "../fdt/index.js";
 import type { MemoryMap } from "../map/index.js";
 import type { Scenario, ScenarioKind, SimResult } from "../sim/types.js";
+import type { HostCpuOptions } from "./host-options.js";
 import { destroyDomains, type Loaded, loadSystem, readInput } from "./input.js";
 import { toMemoryMap } from "./map-model.js";
 import { bootJson, checkJson, simulateJson } from "./report-json.js";
@@ -40,6 +41,8 @@ export interface CheckOptions {
   json?: boolean;
   /** xl host RAM banks (--host-ram). */
   hostRam?: readonly { base: number; size: number }[];
+  /** --pa-bits / --cpu. */
+  host?: HostCpuOptions;
 }
 
 const loadOpts = (o: { hostRam?: readonly { base: number; size: number }[] }) =>
@@ -51,7 +54,7 @@ export interface CommandResult {
 }
 
 export function checkCommand(files: readonly string[], opts: CheckOptions, io: Io): CommandResult {
-  const loaded = loadSystem(files, loadOpts(opts));
+  const loaded = loadSystem(files, { ...loadOpts(opts), ...opts.host });
   const report = loaded.report;
   if (opts.json) printJson(io, checkJson(loaded, report));
   else printLines(io, checkText(report, io.style));
@@ -73,6 +76,7 @@ export interface BootCmdOptions {
   load?: readonly string[];
   /** The Xen build modelled (guest RAM Xen never wrote: 0xc2 in debug, 0 in release). */
   xenBuild?: string;
+  host?: HostCpuOptions;
 }
 
 /** --load FILE@ADDR... as host images (a bad spec is a usage error, a missing file an input error). */
@@ -101,6 +105,7 @@ export function bootCommand(files: readonly string[], opts: BootCmdOptions, io: 
     ...loadOpts(opts),
     ...(opts.load && opts.load.length > 0 ? { hostImages: hostImagesFromLoads(opts.load) } : {}),
     ...(opts.xenBuild ? { xenBuild: opts.xenBuild as XenBuild } : {}),
+    ...opts.host,
   });
   const destroy = opts.destroy ?? [];
   let report = loaded.report;
@@ -145,6 +150,7 @@ export function bootCommand(files: readonly string[], opts: BootCmdOptions, io: 
 export interface MapCmdOptions {
   output: string;
   hostRam?: readonly { base: number; size: number }[];
+  host?: HostCpuOptions;
 }
 
 export interface MapResultCmd extends CommandResult {
@@ -165,7 +171,7 @@ export async function mapCommand(
     throw new UsageError(
       `-o ${opts.output}: the picture is written as .svg or .html, chosen by the extension`,
     );
-  const loaded = loadSystem(files, loadOpts(opts));
+  const loaded = loadSystem(files, { ...loadOpts(opts), ...opts.host });
   const map = toMemoryMap(loaded.report, loaded.layout);
   // The xl report's source is just "xl": the picture is titled by the configs it was created from.
   if (loaded.kind === "xl") map.title = `xl create ${files.join(" ")}`;
@@ -188,6 +194,7 @@ export interface SimulateCmdOptions {
   json?: boolean;
   /** Progress bar on stderr (default: the simulator's own choice, a TTY). */
   progress?: boolean;
+  host?: HostCpuOptions;
 }
 
 export interface SimulateResultCmd extends CommandResult {
@@ -199,7 +206,7 @@ export async function simulateCommand(
   opts: SimulateCmdOptions,
   io: Io,
 ): Promise<SimulateResultCmd> {
-  const loaded = loadSystem(files, loadOpts(opts));
+  const loaded = loadSystem(files, { ...loadOpts(opts), ...opts.host });
   const report = loaded.report;
   if (!loaded.system) {
     // Nothing runs on a system Xen refuses: say why, as check would.

@@ -25,6 +25,7 @@ import {
   type ImageBuilderSystem,
   looksLikeImageBuilder,
 } from "../imagebuilder/index.js";
+import type { HostCpuOptions } from "./host-options.js";
 import { UsageError } from "./usage.js";
 
 /** What one file is. */
@@ -185,7 +186,7 @@ const KIND_TEXT: Record<FileKind, string> = {
   imagebuilder: "an ImageBuilder config",
 };
 
-export interface LoadOptions {
+export interface LoadOptions extends HostCpuOptions {
   /** The xl host's RAM banks (`--host-ram`), instead of XL_HOST_RAM. A device tree has its own. */
   readonly hostRam?: readonly { base: number; size: number }[];
   /** Files in a dom0less host's RAM before Xen starts (`boot --load`). */
@@ -209,6 +210,8 @@ export function loadSystem(files: readonly string[], load: LoadOptions = {}): Lo
     file,
     ...(load.hostImages ? { hostImages: load.hostImages } : {}),
     ...(load.xenBuild ? { xenBuild: load.xenBuild } : {}),
+    ...(load.paBits === undefined ? {} : { paBits: load.paBits }),
+    ...(load.cpu === undefined ? {} : { cpu: load.cpu }),
   });
   if (kind === "dt" || kind === "dt+xl") {
     const at = kinds.indexOf("dt");
@@ -255,7 +258,11 @@ export function loadSystem(files: readonly string[], load: LoadOptions = {}): Lo
   const inputs = files.map((file, i) => ({ file, text: bytes[i]!.toString("utf8") }));
   const ram = (hostRam ?? XL_HOST_RAM).map((b) => ({ ...b }));
   checkBanks(ram);
-  const opts: XlHostOptions = { ram };
+  const opts: XlHostOptions = {
+    ram,
+    ...(load.paBits === undefined ? {} : { paBits: load.paBits }),
+    ...(load.cpu === undefined ? {} : { cpu: load.cpu }),
+  };
   const { report, host } = createXlSystem(inputs, opts);
   return {
     kind,

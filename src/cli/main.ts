@@ -8,6 +8,14 @@ import { isSshmError } from "../common/errors.js";
 import { MAX_MSG, MIN_MSG } from "../sim/layout.js";
 import type { ScenarioKind } from "../sim/types.js";
 import type { Io } from "./commands.js";
+import {
+  CPU_HELP,
+  type HostCpuOptions,
+  hostCpuOptions,
+  PA_BITS_HELP,
+  parseCpu,
+  parsePaBits,
+} from "./host-options.js";
 import { styleFor } from "./text.js";
 import { parseCount, parseDuration, parseRamBank, parseSize } from "./units.js";
 import { UsageError } from "./usage.js";
@@ -77,6 +85,13 @@ function parsePayload(text: string): number {
 const FILES_HELP =
   "a host device tree (DTS or DTB), an ImageBuilder config, or xl configs (created in the order given), or a host device tree with xl configs: Xen boots the tree (it must have a Dom0), then xl creates the configs' domains; the kind is read from the content";
 
+/** --pa-bits and --cpu, on every command that boots a host. */
+function hostOptions(c: Command): Command {
+  return c
+    .option("--pa-bits <n>", PA_BITS_HELP, arg(parsePaBits))
+    .option("--cpu <name>", CPU_HELP, arg(parseCpu));
+}
+
 function example(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
 }
@@ -118,7 +133,7 @@ function buildProgram(io: Io, state: State): Command {
     .addOption(hostRamOption())
     .option(
       "--json",
-      "print one JSON object {source, files, kind, verdict, phase, log, panic, failedNode, notes, warnings, exitCode} (docs/schema/check.json)",
+      "print one JSON object {source, files, kind, verdict, phase, log, panic, failedNode, notes, warnings, paRange, exitCode} (docs/schema/check.json)",
     )
     .addHelpText(
       "after",
@@ -129,11 +144,16 @@ function buildProgram(io: Io, state: State): Command {
         ],
       )}`,
     );
+  hostOptions(check);
   check.action(
-    run(async (files: string[], o: { json?: boolean; hostRam: RamArg[] }) => {
+    run(async (files: string[], o: { json?: boolean; hostRam: RamArg[] } & HostCpuOptions) => {
       state.cmd = check;
       state.json = o.json === true;
-      return (await commands()).checkCommand(files, o, io).code;
+      return (await commands()).checkCommand(
+        files,
+        { json: o.json === true, hostRam: o.hostRam, host: hostCpuOptions(o) },
+        io,
+      ).code;
     }),
   );
 
@@ -170,6 +190,7 @@ function buildProgram(io: Io, state: State): Command {
         ],
       )}`,
     );
+  hostOptions(boot);
   boot.action(
     run(
       async (
@@ -181,11 +202,11 @@ function buildProgram(io: Io, state: State): Command {
           load: string[];
           xenBuild?: string;
           hostRam: RamArg[];
-        },
+        } & HostCpuOptions,
       ) => {
         state.cmd = boot;
         state.json = o.json === true;
-        return (await commands()).bootCommand(files, o, io).code;
+        return (await commands()).bootCommand(files, { ...o, host: hostCpuOptions(o) }, io).code;
       },
     ),
   );
@@ -204,10 +225,15 @@ function buildProgram(io: Io, state: State): Command {
         ["sshm map examples/dom0less/booting.dts -o out/map.html"],
       )}`,
     );
+  hostOptions(map);
   map.action(
-    run(async (files: string[], o: { output: string; hostRam: RamArg[] }) => {
+    run(async (files: string[], o: { output: string; hostRam: RamArg[] } & HostCpuOptions) => {
       state.cmd = map;
-      return (await (await commands()).mapCommand(files, o, io)).code;
+      return (
+        await (
+          await commands()
+        ).mapCommand(files, { output: o.output, hostRam: o.hostRam, host: hostCpuOptions(o) }, io)
+      ).code;
     }),
   );
 
@@ -243,6 +269,7 @@ function buildProgram(io: Io, state: State): Command {
         ],
       )}`,
     );
+  hostOptions(simulate);
   simulate.action(
     run(
       async (
@@ -256,7 +283,7 @@ function buildProgram(io: Io, state: State): Command {
           doorbell: boolean;
           json?: boolean;
           hostRam: RamArg[];
-        },
+        } & HostCpuOptions,
       ) => {
         state.cmd = simulate;
         state.json = o.json === true;
@@ -268,6 +295,7 @@ function buildProgram(io: Io, state: State): Command {
             doorbell: o.doorbell,
             json: o.json === true,
             hostRam: o.hostRam,
+            host: hostCpuOptions(o),
             ...(o.duration === undefined ? {} : { durationMs: o.duration }),
             ...(o.count === undefined ? {} : { count: o.count }),
             ...(o.region === undefined ? {} : { region: o.region }),

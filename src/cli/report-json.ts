@@ -135,6 +135,7 @@ export function checkJson(ctx: JsonContext, r: BootReport, exitCode: number = ve
     failedNode: failedLoc(ctx, r),
     notes: r.notes,
     warnings: r.warnings.map((w) => warningJson(ctx, w, r.domains)),
+    paRange: r.paRange,
     exitCode,
   };
 }

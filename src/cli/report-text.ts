@@ -2,7 +2,7 @@
  * The boot report as text for people: the one-line verdict, Xen's console as it would scroll by
  * (with the panic banner Xen prints), sshm's warnings, and for `boot` the full layout.
  */
-import type { BootReport, DomainReport, RegionReport } from "../domains/index.js";
+import { type BootReport, type DomainReport, paRangeLine, type RegionReport } from "../domains/index.js";
 import { addr, indent, plural, range, type Style, size, table } from "./text.js";
 
 /** Exit status of check, boot and map: 0 accepted, 1 rejected or crash, 2 accepted with warnings. */
@@ -24,7 +24,7 @@ export function summaryLine(r: BootReport, s: Style): string {
   const counts = `${domains}, ${plural(r.regions.length, "region")}, ${plural(r.warnings.length, "warning")}`;
   if (r.verdict === "accepted")
     return `${r.warnings.length > 0 ? s.yellow(s.bold("accepted")) : s.green(s.bold("accepted"))}: ${counts}`;
-  if (r.kind === "xl") {
+  if (r.kind === "xl" && r.phase !== "memory") {
     // No panic here: xl refuses the create and the host keeps running without that domain.
     const step = r.phase === "parse" ? "reading the config" : "creating the domain";
     return `${s.red(s.bold("rejected"))}: xl create ${r.failedNode ?? "?"} fails ${step}`;
@@ -48,18 +48,20 @@ export function consoleLines(r: BootReport, s: Style): string[] {
   if (r.log.length === 0) return [];
   const out: string[] = [];
   const panicAt = r.panic !== null && r.log[r.log.length - 1] === r.panic ? r.log.length - 1 : r.log.length;
-  // xl's lines carry no prefix; on a dom0less host that booted first (source: its device tree,
-  // not "xl") the boot's lines before them are Xen's console.
-  const xenLine = (l: string) => r.kind !== "xl" || (r.source !== "xl" && !l.startsWith("xl create "));
+  // xl's lines carry no prefix; a crash at boot (phase memory) is Xen's console even on an xl
+  // host, and on a dom0less host that booted first (source: its device tree, not "xl") the
+  // boot's lines before xl's are Xen's console.
+  const xen = r.kind !== "xl" || r.phase === "memory";
+  const xenLine = (l: string) => xen || (r.source !== "xl" && !l.startsWith("xl create "));
   for (const l of r.log.slice(0, panicAt)) out.push(`${xenLine(l) ? "(XEN) " : ""}${l}`);
   // Xen's panic() prints the banner; a trap in Xen ends in panic() too (do_unexpected_trap).
   // Other crashes (BUG_ON, ASSERT) are described in the panic field instead of Xen's dump.
   const xenPanic = r.verdict === "rejected" || r.panic?.startsWith("CPU0: Unexpected Trap:") === true;
-  if (r.panic !== null && xenPanic && r.kind === "dom0less") {
+  if (r.panic !== null && xenPanic && xen) {
     const bar = "(XEN) ****************************************";
     out.push(bar, "(XEN) Panic on CPU 0:", s.red(`(XEN) ${r.panic}`), bar);
   } else if (r.panic !== null) {
-    out.push(s.red(`${r.kind === "xl" ? "" : "(XEN) "}${r.panic}`));
+    out.push(s.red(`${xen ? "(XEN) " : ""}${r.panic}`));
   }
   return out;
 }
@@ -85,11 +87,18 @@ export function checkText(r: BootReport, s: Style): string[] {
   if (r.failedNode !== null && r.kind === "dom0less") out.push(`  Xen stops at ${r.failedNode}`);
   // sshm's explanation goes beside Xen's lines (the console below stays exactly Xen's).
   for (const n of r.notes) out.push(`  ${s.bold("sshm note:")} ${n}`);
+  out.push(`  ${paRangeLine(r.paRange)}`);
   const con = consoleLines(r, s);
   if (r.verdict !== "accepted" && con.length > 0)
     out.push(
       "",
-      s.bold(r.kind !== "xl" ? "Xen console:" : r.source === "xl" ? "xl says:" : "Xen console, then xl:"),
+      s.bold(
+        r.kind !== "xl" || r.phase === "memory"
+          ? "Xen console:"
+          : r.source === "xl"
+            ? "xl says:"
+            : "Xen console, then xl:",
+      ),
       ...indent(con),
     );
   const w = warningLines(r, s);
@@ -103,7 +112,8 @@ function domainLines(d: DomainReport, s: Style): string[] {
   flags.push(`${d.totPages} of ${d.maxPages} pages`);
   if (d.state !== "running") flags.push(s.yellow(d.state));
   const head = `${s.bold(s.cyan(d.name))} (${flags.join(", ")})  ${s.dim(d.source)}`;
-  if (d.mappings.length === 0) return [head, "  no mappings"];
+  const stage2 = `  stage 2: ${d.ipaBits}-bit IPA, VTCR ${d.vtcr}, VTTBR ${d.vttbr}`;
+  if (d.mappings.length === 0) return [head, stage2, "  no mappings"];
   const rows = d.mappings.map((m) => [
     m.kind,
     m.id ?? "",
@@ -117,6 +127,7 @@ function domainLines(d: DomainReport, s: Style): string[] {
   ]);
   return [
     head,
+    stage2,
     ...indent(
       table(["kind", "id", "role", "guest range", "", "host range", "size", "p2m type", "blocks"], rows, s),
     ),
@@ -152,6 +163,7 @@ export function bootText(r: BootReport, s: Style, destroyed: readonly string[]):
   if (r.verdict !== "accepted") return checkText(r, s);
   const out = [summaryLine(r, s)];
   if (destroyed.length > 0) out.push(`  after destroying ${destroyed.join(", ")}`);
+  out.push(`  ${paRangeLine(r.paRange)}`);
   out.push("", s.bold("Domains"));
   for (const d of r.domains) out.push(...indent(domainLines(d, s)), "");
   out.push(s.bold("Regions"));

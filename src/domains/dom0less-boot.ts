@@ -9,6 +9,7 @@
  * and the report describes how far it got.
  */
 import { fmtPaddr, formatDomain, isSshmError, SshmError } from "../common/index.js";
+import { choosePaRange, type PaRangeChoice } from "../cpu/index.js";
 import {
   type DomainSpec,
   describeHost,
@@ -22,6 +23,14 @@ import { type FdtTree, findNode, getProp, loadDeviceTree, propString } from "../
 import { DOM0LESS_XENSTORE, DOM0LESS_XS_LEGACY, hostPlatform, prepareDtbDomU } from "../guestdt/index.js";
 import { type KernelImage, kernelProbe, type ModuleRange } from "../kernel/index.js";
 import type { PhysRange } from "../pagealloc/index.js";
+import {
+  ipaRangeWarnings,
+  ipaRejectNote,
+  paRangeWarnings,
+  SETUP_MM_PANIC,
+  setupMmCrash,
+  virtPaging,
+} from "./address-size.js";
 import type { Domain } from "./domain.js";
 import {
   DOMAIN_CAPS_XENSTORE,
@@ -42,7 +51,7 @@ import {
 } from "./domu-load.js";
 import { lintGuestMmio } from "./guest-mmio.js";
 import { Hypervisor } from "./hypervisor.js";
-import type { BootReport, ReportWarning } from "./report.js";
+import type { BootReport, PaRangeReport, ReportWarning } from "./report.js";
 import { type StaticBank, setupMmStaticBanks } from "./setup-mm.js";
 import { StaticShmBuilder, XenCrash } from "./static-shm.js";
 import { System } from "./system.js";
@@ -52,7 +61,14 @@ export interface BootOptions {
   readonly file?: string;
   /** CONFIG_STATIC_SHM (default true). */
   readonly staticShm?: boolean;
-  /** IPA size of the p2m (default 40). */
+  /**
+   * The host CPU's PA range in bits (`--pa-bits`): overrides what the host DT's /cpus nodes say.
+   * Xen's IPA size is then min(48, it). Default: from the cpu compatible, else 40.
+   */
+  readonly paBits?: number;
+  /** Every CPU is this core (`--cpu`, a name of the core table in src/cpu). */
+  readonly cpu?: string;
+  /** Same as paBits (kept for callers that set the p2m's IPA size directly). */
   readonly ipaBits?: number;
   /** Drop 1 GiB foreign blocks' references at teardown (Xen leaks them, bug B4). */
   readonly fixL1ForeignLeak?: boolean;
@@ -87,6 +103,10 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
     opts.file ?? (typeof input === "object" && "root" in input ? (input.source ?? "<host dt>") : "<host dt>");
   const tree = typeof input === "object" && "root" in input ? input : loadDeviceTree(input, file);
   const parse = parseStaticShm(tree, { staticShm: opts.staticShm ?? true });
+  const pa = choosePaRange(tree, {
+    ...((opts.paBits ?? opts.ipaBits) !== undefined ? { paBits: (opts.paBits ?? opts.ipaBits)! } : {}),
+    ...(opts.cpu === undefined ? {} : { cpu: opts.cpu }),
+  });
   let host: HostDescription | undefined;
   let warnings: ReportWarning[] = [];
   try {
@@ -97,6 +117,7 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
   } catch (e) {
     if (!isSshmError(e) || parse.ok) throw e;
   }
+  warnings.push(...pa.warnings);
   if (!parse.ok || !host) {
     const err = parse.error;
     return withNotes(tree, parse, {
@@ -108,11 +129,12 @@ export function bootDom0less(input: string | Uint8Array | FdtTree, opts: BootOpt
         failedNode: err ? withLoc(tree, err.node, parse, err.prop) : null,
         warnings,
         notes: err?.note ? [err.note] : [],
+        paRange: virtPaging(pa).report,
       }),
       system: null,
     });
   }
-  return withNotes(tree, parse, buildSystem(tree, host, parse, warnings, file, opts));
+  return withNotes(tree, parse, buildSystem(tree, host, parse, warnings, file, opts, pa));
 }
 
 /** Warnings about a node's guest range or size: a heap-form reading of its cells may be the cause. */
@@ -153,6 +175,7 @@ function emptyReport(
     failedNode: string | null;
     warnings: ReportWarning[];
     notes: string[];
+    paRange: PaRangeReport;
   },
 ): BootReport {
   return { source, kind: "dom0less", ...r, domains: [], regions: [], guestDts: [], xenstore: [] };
@@ -200,6 +223,7 @@ function buildSystem(
   warnings: ReportWarning[],
   file: string,
   opts: BootOptions,
+  pa: PaRangeChoice,
 ): Built {
   // Boot memory: everything the early boot reserves stays out of the heap.
   const reserved: PhysRange[] = [
@@ -211,6 +235,25 @@ function buildSystem(
   ];
   // With xen,static-heap, only those ranges feed the heap: everything else is reserved.
   const staticHeap = host.reserved.filter((r) => r.kind === "static-heap");
+  const heapReserved = staticHeap.length > 0 ? subtract(host.ramBanks, staticHeap) : reserved;
+  const virt = virtPaging(pa);
+  // setup_mm runs before the CPUs come up: free RAM above the PA range stops Xen there.
+  const crash = setupMmCrash(subtract(host.ramBanks, heapReserved), virt.report, "/memory");
+  if (crash)
+    return {
+      report: emptyReport(file, {
+        verdict: "crash",
+        phase: "memory",
+        // do_unexpected_trap prints the line, then panics with it.
+        log: [...parse.log, ...parse.bootLog, SETUP_MM_PANIC, SETUP_MM_PANIC],
+        panic: SETUP_MM_PANIC,
+        failedNode: null,
+        warnings,
+        notes: [crash],
+        paRange: virt.report,
+      }),
+      system: null,
+    };
   const hv = new Hypervisor(
     host.ramBanks.map((b) => ({ base: b.start, size: b.size })),
     {
@@ -248,7 +291,14 @@ function buildSystem(
   const mmCrash = setupMmStaticBanks(staticBanks, hv.frameTable, hv.machine.ram, hv.machine.alloc);
   if (mmCrash) {
     hv.log.push(...mmCrash.log);
-    const system = new System({ hv, kind: "dom0less", source: file, regions: new Map(), warnings });
+    const system = new System({
+      hv,
+      kind: "dom0less",
+      source: file,
+      regions: new Map(),
+      warnings,
+      paRange: virt.report,
+    });
     system.hostTree = tree;
     return {
       report: {
@@ -264,9 +314,18 @@ function buildSystem(
       system: null,
     };
   }
+  // Then start_xen brings up the CPUs and calls setup_virt_paging, before any domain.
+  hv.log.push(...pa.log, ...virt.log);
 
   const builder = new StaticShmBuilder(hv, parse.banks);
-  const system = new System({ hv, kind: "dom0less", source: file, regions: builder.regions, warnings });
+  const system = new System({
+    hv,
+    kind: "dom0less",
+    source: file,
+    regions: builder.regions,
+    warnings,
+    paRange: virt.report,
+  });
   if (loading) system.xenBuild = opts.xenBuild ?? "debug";
   system.hostTree = tree;
   const order: { spec: DomainSpec; domid: number }[] = [];
@@ -350,7 +409,11 @@ function buildSystem(
       if (e instanceof XenCrash) return fail("crash", e.message, culprit());
       throw e;
     }
-    if (rc) return fail("rejected", panicLine(rc), culprit());
+    if (rc) {
+      const note = ipaRejectNote(d, builder.current?.path ?? spec.path, virt.report);
+      if (note) system.notes.push(note);
+      return fail("rejected", panicLine(rc), culprit());
+    }
     // An owner's heap-form region came from the boot heap too: scrubbed when allocated.
     if (loading)
       for (const m of d.shm)
@@ -389,6 +452,7 @@ function buildSystem(
   if (wantsXs && xsDomid === undefined)
     return fail("rejected", "xenstore requested, but xenstore domain not present", wantsXs.path);
   warnings.push(...builder.warnings);
+  warnings.push(...ipaRangeWarnings(hv), ...paRangeWarnings(hv));
   warnings.push(...duplicateMappingLeaks(hv));
   for (const r of builder.regions.values()) {
     // One B5 per id: the lint already said it when the id has only borrower nodes (its node is

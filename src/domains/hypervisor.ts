@@ -15,7 +15,7 @@ import {
   GUEST_RAM1_SIZE,
   SshmError,
 } from "../common/index.js";
-import { P2m, type PutUnderflow } from "../p2m/index.js";
+import { P2m, type P2mConfig, type PutUnderflow, p2mConfigForIpaBits } from "../p2m/index.js";
 import {
   type DomainPages,
   F_ALLOCATED,
@@ -29,8 +29,10 @@ import { Domain } from "./domain.js";
 import { VmidAllocator } from "./vmid.js";
 
 export interface HypervisorOptions {
-  /** IPA size of every p2m (default 40 bits, as on most Arm64 hosts). */
+  /** IPA size of every p2m, Xen's p2m_ipa_bits (default 40 bits). */
   readonly ipaBits?: number;
+  /** 16-bit VMIDs (every CPU has ID_AA64MMFR1_EL1.VMIDBits = 2). Default false. */
+  readonly vmid16?: boolean;
   /** Drop 1 GiB foreign blocks' references at teardown (Xen leaks them, bug B4). Default false. */
   readonly fixL1ForeignLeak?: boolean;
   /** Host ranges kept out of the heap at boot. */
@@ -63,8 +65,11 @@ export class Hypervisor {
   readonly log: string[];
   readonly domIo: DomainPages;
   private readonly doms = new Map<DomId, Domain>();
-  private readonly vmids = new VmidAllocator(8);
+  private readonly vmids: VmidAllocator;
   readonly ipaBits: number;
+  readonly vmid16: boolean;
+  /** The stage-2 configuration every domain's p2m uses (VTCR_EL2 is one value for all). */
+  readonly p2mConfig: P2mConfig;
   readonly fixL1ForeignLeak: boolean;
   /** Every put that would have underflowed a count, in order (Xen: ASSERT in debug builds). */
   readonly underflows: Underflow[] = [];
@@ -78,6 +83,9 @@ export class Hypervisor {
     this.log = this.machine.alloc.log;
     this.domIo = this.machine.alloc.domain(DOMID_IO);
     this.ipaBits = opts.ipaBits ?? 40;
+    this.vmid16 = opts.vmid16 === true;
+    this.p2mConfig = p2mConfigForIpaBits(this.ipaBits, { vmid16: this.vmid16 });
+    this.vmids = new VmidAllocator(this.vmid16 ? 16 : 8);
     this.fixL1ForeignLeak = opts.fixL1ForeignLeak ?? false;
   }
 
@@ -107,6 +115,7 @@ export class Hypervisor {
     pages.maxPages = init.maxPages;
     const p2m = new P2m(this.machine, init.domid, vmid, {
       ipaBits: this.ipaBits,
+      vmid16: this.vmid16,
       fixL1ForeignLeak: this.fixL1ForeignLeak,
     });
     const d = new Domain({ ...init, vmid, pages, p2m, mem: this.machine.mem });

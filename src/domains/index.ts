@@ -1,4 +1,5 @@
 /** Domains and the static-shm hypervisor: dom0less boot, xl create/destroy, reports. */
+export * from "./address-size.js";
 export * from "./dom0less-boot.js";
 export * from "./domain.js";
 export type { DomUBoot } from "./domu-boot.js";

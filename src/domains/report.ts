@@ -35,6 +35,12 @@ export interface DomainReport {
   readonly maxPages: number;
   readonly mappings: MappingReport[];
   readonly source: string;
+  /** Size of the domain's IPA space (Xen's p2m_ipa_bits: the same for every domain). */
+  readonly ipaBits: number;
+  /** VTCR_EL2 while the domain runs, "0x…". */
+  readonly vtcr: string;
+  /** VTTBR_EL2 (root table address | VMID << 48), "0x…". */
+  readonly vttbr: string;
 }
 
 export interface RefcountRun {
@@ -66,6 +72,25 @@ export interface ReportWarning {
   /** Node path or file position the warning is about. */
   readonly node: string;
   readonly message: string;
+}
+
+/** The host CPU's PA range and the stage-2 configuration Xen derives from it (setup_virt_paging). */
+export interface PaRangeReport {
+  /** ID_AA64MMFR0_EL1.PARange of system_cpuinfo, in bits. */
+  readonly paBits: number;
+  /** Where sshm got it: the host DT's cpu compatible, --pa-bits / --cpu, or its 40-bit default. */
+  readonly source: "cpu" | "option" | "default";
+  /** The same in words (which cpu node and compatible, which option). */
+  readonly why: string;
+  /** p2m_ipa_bits: min(PADDR_BITS = 48, PA range), the IPA size of every domain. */
+  readonly ipaBits: number;
+  readonly vtcr: string;
+  /** 4 - P2M_ROOT_LEVEL. */
+  readonly levels: number;
+  readonly rootLevel: number;
+  /** P2M_ROOT_PAGES: concatenated root tables. */
+  readonly rootPages: number;
+  readonly vmidBits: 8 | 16;
 }
 
 export interface GuestDtReport {
@@ -112,6 +137,8 @@ export interface BootReport {
   readonly domains: DomainReport[];
   readonly regions: RegionReport[];
   readonly warnings: ReportWarning[];
+  /** PA range and stage-2 configuration. */
+  readonly paRange: PaRangeReport;
   readonly guestDts: GuestDtReport[];
   /** xenstore-ls -f of the toolstack's records (xl). */
   readonly xenstore: string[];

@@ -18,6 +18,7 @@ import type {
   GuestDtReport,
   KernelReport,
   MappingReport,
+  PaRangeReport,
   RefcountRun,
   RegionReport,
   ReportWarning,
@@ -30,6 +31,7 @@ export interface SystemInit {
   readonly source: string;
   readonly regions: Map<string, RegionRecord>;
   readonly warnings: ReportWarning[];
+  readonly paRange: PaRangeReport;
 }
 
 export class System {
@@ -38,6 +40,9 @@ export class System {
   readonly source: string;
   readonly regions: Map<string, RegionRecord>;
   readonly warnings: ReportWarning[];
+  /** sshm notes beside Xen's lines (e.g. why a mapping failed). */
+  readonly notes: string[] = [];
+  readonly paRange: PaRangeReport;
   /** The host DT (dom0less), from which the hardware domain's DT is derived. */
   hostTree: FdtTree | undefined;
   /** xenstore-ls -f lines (xl). */
@@ -49,6 +54,7 @@ export class System {
     this.source = init.source;
     this.regions = init.regions;
     this.warnings = init.warnings;
+    this.paRange = init.paRange;
   }
 
   get domains(): Domain[] {
@@ -99,10 +105,11 @@ export class System {
       domains: this.hv.domains.map((d) => this.domainReport(d)),
       regions: [...this.regions.values()].map((r) => this.regionReport(r)),
       warnings: [...this.warnings],
+      notes: [...this.notes],
+      paRange: this.paRange,
       guestDts: status.verdict === "accepted" ? this.guestDts() : [],
       ...this.kernelReports(status.verdict === "accepted"),
       xenstore: this.xenstoreOf(),
-      notes: [],
     };
   }
 
@@ -213,6 +220,9 @@ export class System {
       maxPages: d.pages.maxPages,
       mappings,
       source: d.source,
+      ipaBits: d.p2m.cfg.ipaBits,
+      vtcr: `0x${d.p2m.cfg.vtcr.toString(16)}`,
+      vttbr: `0x${((BigInt(d.p2m.vttbr.hi) << 32n) | BigInt(d.p2m.vttbr.lo)).toString(16)}`,
     };
   }
 

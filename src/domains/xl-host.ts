@@ -17,6 +17,7 @@
 
 import { fmtPaddr } from "../common/format.js";
 import { type DomId, SshmError } from "../common/index.js";
+import { choosePaRange, type PaRangeChoice } from "../cpu/index.js";
 import { INVALID_MFN, p2m_map_foreign_rw, p2m_ram_rw } from "../p2m/index.js";
 import type { RamBank } from "../pagealloc/index.js";
 import {
@@ -29,6 +30,14 @@ import {
   XenStore,
 } from "../xenstore/index.js";
 import { formatLoc, loadXlDomain, type SshmSpec, type XlDomainConfig } from "../xl/index.js";
+import {
+  ipaRangeWarnings,
+  ipaRejectNote,
+  paRangeWarnings,
+  SETUP_MM_PANIC,
+  setupMmCrash,
+  virtPaging,
+} from "./address-size.js";
 import type { Domain } from "./domain.js";
 import { Hypervisor } from "./hypervisor.js";
 import type { RegionRecord } from "./region.js";
@@ -40,6 +49,11 @@ export interface XlHostOptions {
   readonly ram?: readonly RamBank[];
   /** Dom0's memory (default 256 MiB). */
   readonly dom0Mem?: number;
+  /** The CPU's PA range in bits (`--pa-bits`); default 40 (xl hosts have no host DT). */
+  readonly paBits?: number;
+  /** Every CPU is this core (`--cpu`). */
+  readonly cpu?: string;
+  /** Same as paBits (the p2m's IPA size set directly). */
   readonly ipaBits?: number;
   readonly fixL1ForeignLeak?: boolean;
 }
@@ -82,6 +96,7 @@ export class XlHost {
         source: booted.source,
         regions: this.regions,
         warnings: this.warnings,
+        paRange: booted.paRange,
       });
       if (booted.hostTree) this.system.hostTree = booted.hostTree;
       this.system.xenstoreOf = () => this.xenstoreLines();
@@ -90,11 +105,15 @@ export class XlHost {
     this.regions = new Map<string, RegionRecord>();
     this.warnings = [];
     // A running host: its idle loop has scrubbed the boot heap, so free blocks are clean.
-    this.hv = new Hypervisor(opts.ram ?? [{ base: 0x4000_0000, size: 4 * 2 ** 30 }], {
+    const pa = xlPaRange(opts);
+    const virt = virtPaging(pa);
+    this.hv = new Hypervisor(opts.ram ?? XL_DEFAULT_RAM, {
       bootscrubIdle: false,
-      ...(opts.ipaBits === undefined ? {} : { ipaBits: opts.ipaBits }),
+      ipaBits: virt.cfg.ipaBits,
+      vmid16: pa.vmid16,
       ...(opts.fixL1ForeignLeak === undefined ? {} : { fixL1ForeignLeak: opts.fixL1ForeignLeak }),
     });
+    this.warnings.push(...pa.warnings);
     const mem = opts.dom0Mem ?? 256 * 2 ** 20;
     const dom0 = this.hv.createDomain({
       domid: 0,
@@ -112,6 +131,7 @@ export class XlHost {
       source: "xl",
       regions: this.regions,
       warnings: this.warnings,
+      paRange: virt.report,
     });
     this.system.xenstoreOf = () => this.xenstoreLines();
   }
@@ -302,6 +322,8 @@ export class XlHost {
       const rc = d.p2m.insertMapping(s.begin / 4096 + i, 1, e.mfn, p2m_map_foreign_rw);
       if (rc) {
         f.put_page(f.pdx(e.mfn));
+        const note = ipaRejectNote(d, formatLoc(s.loc), this.system.paRange);
+        if (note) this.system.notes.push(note);
         throw new SshmError(
           "ESSHM_MAP",
           `${at}: can't map at address ${fmtPaddr(s.begin + i * 4096)} (rc = ${rc})`,
@@ -354,8 +376,22 @@ export class XlHost {
   }
 
   report(): BootReport {
-    return this.system.report();
+    const r = this.system.report();
+    // Checked on what runs now (a destroyed domain's mappings are gone).
+    return { ...r, warnings: [...r.warnings, ...ipaRangeWarnings(this.hv), ...paRangeWarnings(this.hv)] };
   }
+}
+
+/** The xl host's RAM when none is given: one 4 GiB bank at 0x40000000. */
+const XL_DEFAULT_RAM: readonly RamBank[] = [{ base: 0x4000_0000, size: 4 * 2 ** 30 }];
+
+/** xl hosts have no host DT: the PA range is --pa-bits, --cpu or sshm's 40-bit default. */
+function xlPaRange(opts: XlHostOptions): PaRangeChoice {
+  const bits = opts.paBits ?? opts.ipaBits;
+  return choosePaRange(null, {
+    ...(bits === undefined ? {} : { paBits: bits }),
+    ...(opts.cpu === undefined ? {} : { cpu: opts.cpu }),
+  });
 }
 
 /**
@@ -367,6 +403,36 @@ export function createXlSystem(
   opts: XlHostOptions = {},
   booted?: System,
 ): { report: BootReport; host: XlHost | null } {
+  if (!booted) {
+    // setup_mm comes before any xl create: RAM above the PA range stops Xen at boot.
+    const pa = virtPaging(xlPaRange(opts));
+    const ram = opts.ram ?? XL_DEFAULT_RAM;
+    const crash = setupMmCrash(
+      ram.map((b) => ({ start: b.base, size: b.size })),
+      pa.report,
+      "xl host RAM",
+    );
+    if (crash)
+      return {
+        report: {
+          source: "xl",
+          kind: "xl",
+          verdict: "crash",
+          phase: "memory",
+          log: [SETUP_MM_PANIC, SETUP_MM_PANIC],
+          panic: SETUP_MM_PANIC,
+          failedNode: null,
+          domains: [],
+          regions: [],
+          warnings: [...xlPaRange(opts).warnings],
+          notes: [crash],
+          paRange: pa.report,
+          guestDts: [],
+          xenstore: [],
+        },
+        host: null,
+      };
+  }
   const host = new XlHost(opts, booted);
   for (const f of files) {
     try {

@@ -95,6 +95,8 @@ export interface P2mHandle {
 
 export interface P2mOptions {
   readonly ipaBits?: number;
+  /** 16-bit VMIDs (VTCR_EL2.VS), when every CPU has them (setup_virt_paging). Default false. */
+  readonly vmid16?: boolean;
   /** Drop the references of 1 GiB foreign blocks at teardown (Xen leaks them). Default false. */
   readonly fixL1ForeignLeak?: boolean;
 }
@@ -118,6 +120,11 @@ export class P2m {
   /** mem_access on: every mapping is made 4 KiB by 4 KiB. */
   memAccessEnabled = false;
   readonly fixL1ForeignLeak: boolean;
+  /**
+   * The last gfn p2m_get_root_pointer refused (root table >= P2M_ROOT_PAGES, so __p2m_set_entry
+   * returned -EINVAL), or -1: lets a report say that a failed mapping failed on the IPA size.
+   */
+  lastRootReject = -1;
   /** Puts that would have underflowed a count; Xen only ASSERTs (debug) and wraps (release). */
   readonly putUnderflows: PutUnderflow[] = [];
   /** Table pages in use (Xen's p2m->pages) and the free pool (d->arch.paging.p2m_freelist). */
@@ -143,7 +150,7 @@ export class P2m {
     this.alloc = m.alloc;
     this.domid = domid;
     this.vmid = vmid;
-    this.cfg = p2mConfigForIpaBits(opts.ipaBits ?? 40);
+    this.cfg = p2mConfigForIpaBits(opts.ipaBits ?? 40, { vmid16: opts.vmid16 === true });
     this.decoded = decodeVtcr(this.cfg.vtcr, this.cfg.paBits);
     this.fixL1ForeignLeak = opts.fixL1ForeignLeak ?? false;
     this.rootPages = 2 ** this.cfg.rootOrder;
@@ -321,7 +328,10 @@ export class P2m {
     const target = 3 - order / 9;
     this.lastL3 = -1;
     const rootIdx = Math.floor(sgfn / 2 ** this.rootShift);
-    if (rootIdx >= this.rootPages) return -EINVAL;
+    if (rootIdx >= this.rootPages) {
+      this.lastRootReject = sgfn;
+      return -EINVAL;
+    }
     let tbl = this.rootMfn + rootIdx;
     let level = this.cfg.rootLevel;
     let w = 0;
@@ -642,6 +652,37 @@ export class P2m {
     this.pool.length = 0;
     this.alloc.free_heap_pages(this.rootMfn, this.cfg.rootOrder);
   }
+}
+
+/** Where p2m_get_root_pointer and DECLARE_OFFSETS put a gfn (see p2mRootSlot). */
+export interface P2mRootSlot {
+  /** gfn >> (XEN_PT_LEVEL_ORDER(P2M_ROOT_LEVEL) + XEN_PT_LPAE_SHIFT): which root page. */
+  readonly rootTable: number;
+  /** offsets[P2M_ROOT_LEVEL]: the entry inside that root page (9 bits of the address). */
+  readonly index: number;
+  /** rootTable < P2M_ROOT_PAGES: __p2m_set_entry goes on and writes the entry. */
+  readonly accepted: boolean;
+  /** gfn < 2^(IPA bits - 12): a stage-2 walk with VTCR.T0SZ = 64 - IPA bits can reach it. */
+  readonly reachable: boolean;
+}
+
+/**
+ * Xen's root lookup for a gfn (p2m_get_root_pointer in xen/arch/arm/mmu/p2m.c). It checks only
+ * that the root *page* exists, not that the address fits the IPA size: the bits of the gfn above
+ * the root level's 9 select the root page, so a gfn beyond 2^(IPA bits) is still accepted while
+ * its root page index is below P2M_ROOT_PAGES. With a 44-bit IPA (root at level 0, one page,
+ * T0SZ = 20) gfns from 2^32 to 2^36 land in L0 entries 32..511, which a walk never reads (only
+ * entries 0..31 cover 44 bits); with 36 or 32 bits (level 1, one page) everything below 2^39 is
+ * accepted. 40, 42 and 48 bits use every root entry, so there the check is exact.
+ */
+export function p2mRootSlot(cfg: P2mConfig, gfn: number): P2mRootSlot {
+  const rootTable = Math.floor(gfn / 2 ** (LEVEL_ORDER[cfg.rootLevel]! + 9));
+  return {
+    rootTable,
+    index: offset(gfn, cfg.rootLevel),
+    accepted: rootTable < 2 ** cfg.rootOrder,
+    reachable: gfn < 2 ** (cfg.ipaBits - 12),
+  };
 }
 
 /** x is a multiple of 2^bits (bits <= 30). `&` keeps the exact low bits of an integer < 2^53. */

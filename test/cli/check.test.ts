@@ -107,6 +107,7 @@ describe("sshm check", () => {
           "kind",
           "log",
           "notes",
+          "paRange",
           "panic",
           "phase",
           "source",
