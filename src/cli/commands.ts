@@ -38,7 +38,12 @@ function printJson(io: Io, value: unknown): void {
 
 export interface CheckOptions {
   json?: boolean;
+  /** xl host RAM banks (--host-ram). */
+  hostRam?: readonly { base: number; size: number }[];
 }
+
+const loadOpts = (o: { hostRam?: readonly { base: number; size: number }[] }) =>
+  o.hostRam === undefined ? {} : { hostRam: o.hostRam };
 
 export interface CommandResult {
   code: number;
@@ -46,7 +51,7 @@ export interface CommandResult {
 }
 
 export function checkCommand(files: readonly string[], opts: CheckOptions, io: Io): CommandResult {
-  const loaded = loadSystem(files);
+  const loaded = loadSystem(files, loadOpts(opts));
   const report = loaded.report;
   if (opts.json) printJson(io, checkJson(loaded, report));
   else printLines(io, checkText(report, io.style));
@@ -57,6 +62,7 @@ export function checkCommand(files: readonly string[], opts: CheckOptions, io: I
 
 export interface BootCmdOptions {
   json?: boolean;
+  hostRam?: readonly { base: number; size: number }[];
   /** Domains to destroy after the boot, in order. */
   destroy?: readonly string[];
   /** Directory for each guest's DTB (<domain>.dtb). */
@@ -92,6 +98,7 @@ export function bootCommand(files: readonly string[], opts: BootCmdOptions, io: 
   if (opts.xenBuild !== undefined && opts.xenBuild !== "debug" && opts.xenBuild !== "release")
     throw new UsageError(`--xen-build: "${opts.xenBuild}" is not debug or release`);
   const loaded = loadSystem(files, {
+    ...loadOpts(opts),
     ...(opts.load && opts.load.length > 0 ? { hostImages: hostImagesFromLoads(opts.load) } : {}),
     ...(opts.xenBuild ? { xenBuild: opts.xenBuild as XenBuild } : {}),
   });
@@ -137,6 +144,7 @@ export function bootCommand(files: readonly string[], opts: BootCmdOptions, io: 
 
 export interface MapCmdOptions {
   output: string;
+  hostRam?: readonly { base: number; size: number }[];
 }
 
 export interface MapResultCmd extends CommandResult {
@@ -157,7 +165,7 @@ export async function mapCommand(
     throw new UsageError(
       `-o ${opts.output}: the picture is written as .svg or .html, chosen by the extension`,
     );
-  const loaded = loadSystem(files);
+  const loaded = loadSystem(files, loadOpts(opts));
   const map = toMemoryMap(loaded.report, loaded.layout);
   // The xl report's source is just "xl": the picture is titled by the configs it was created from.
   if (loaded.kind === "xl") map.title = `xl create ${files.join(" ")}`;
@@ -171,6 +179,7 @@ export async function mapCommand(
 
 export interface SimulateCmdOptions {
   scenario: ScenarioKind;
+  hostRam?: readonly { base: number; size: number }[];
   size: number;
   durationMs?: number;
   count?: number;
@@ -190,7 +199,7 @@ export async function simulateCommand(
   opts: SimulateCmdOptions,
   io: Io,
 ): Promise<SimulateResultCmd> {
-  const loaded = loadSystem(files);
+  const loaded = loadSystem(files, loadOpts(opts));
   const report = loaded.report;
   if (!loaded.system) {
     // Nothing runs on a system Xen refuses: say why, as check would.

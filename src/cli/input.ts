@@ -102,15 +102,25 @@ export function readInput(file: string): Buffer {
   }
 }
 
+export interface LoadOptions {
+  /** The xl host's RAM banks (`--host-ram`), instead of XL_HOST_RAM. A device tree has its own. */
+  readonly hostRam?: readonly { base: number; size: number }[];
+  /** Files in a dom0less host's RAM before Xen starts (`boot --load`). */
+  readonly hostImages?: readonly HostImage[];
+  readonly xenBuild?: XenBuild;
+}
+
 /** Boot (dom0less) or create (xl) what the files describe. Input syntax errors throw SshmError. */
-export function loadSystem(
-  files: readonly string[],
-  load: { hostImages?: readonly HostImage[]; xenBuild?: XenBuild } = {},
-): Loaded {
+export function loadSystem(files: readonly string[], load: LoadOptions = {}): Loaded {
   const kind = classify(files);
   if (kind === "xl" && load.hostImages)
     throw new UsageError(
       "--load puts files in a dom0less host's RAM: it needs a host device tree (.dts/.dtb)",
+    );
+  const hostRam = load.hostRam !== undefined && load.hostRam.length > 0 ? load.hostRam : undefined;
+  if (kind === "dt" && hostRam)
+    throw new UsageError(
+      "--host-ram is for xl configs: a host device tree describes its RAM in its /memory nodes",
     );
   if (kind === "dt") {
     const file = files[0]!;
@@ -130,7 +140,9 @@ export function loadSystem(
     return { kind, files: [...files], report, system, xlHost: null, layout, tree };
   }
   const inputs = files.map((file) => ({ file, text: readInput(file).toString("utf8") }));
-  const opts: XlHostOptions = { ram: XL_HOST_RAM.map((b) => ({ ...b })) };
+  const ram = (hostRam ?? XL_HOST_RAM).map((b) => ({ ...b }));
+  checkBanks(ram);
+  const opts: XlHostOptions = { ram };
   const { report, host } = createXlSystem(inputs, opts);
   return {
     kind,
@@ -139,12 +151,25 @@ export function loadSystem(
     system: host?.system ?? null,
     xlHost: host,
     layout: {
-      ram: XL_HOST_RAM.map((b) => ({ start: b.base, size: b.size, source: "xl host RAM" })),
+      ram: ram.map((b) => ({ start: b.base, size: b.size, source: "xl host RAM" })),
       reserved: [],
       modules: [],
     },
     tree: null,
   };
+}
+
+/** --host-ram banks must not overlap: one physical address is one frame. */
+function checkBanks(ram: readonly { base: number; size: number }[]): void {
+  const sorted = [...ram].sort((a, b) => a.base - b.base);
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1]!;
+    const b = sorted[i]!;
+    if (b.base < a.base + a.size)
+      throw new UsageError(
+        `--host-ram: banks 0x${a.base.toString(16)}+0x${a.size.toString(16)} and 0x${b.base.toString(16)}+0x${b.size.toString(16)} overlap`,
+      );
+  }
 }
 
 function dtLayout(tree: FdtTree): HostLayout {

@@ -9,8 +9,9 @@ import { MAX_MSG, MIN_MSG } from "../sim/layout.js";
 import type { ScenarioKind } from "../sim/types.js";
 import type { Io } from "./commands.js";
 import { styleFor } from "./text.js";
-import { parseCount, parseDuration, parseSize } from "./units.js";
+import { parseCount, parseDuration, parseRamBank, parseSize } from "./units.js";
 import { UsageError } from "./usage.js";
+import { versionText } from "./version.js";
 
 export const EXIT_USAGE = 64;
 
@@ -34,6 +35,36 @@ function arg<T>(parse: (s: string) => T): (s: string) => T {
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+type RamArg = { base: number; size: number };
+
+/** --host-ram, shared by every command that builds a system (repeatable: one bank each). */
+function hostRamOption(): Option {
+  return new Option(
+    "--host-ram <base+size>",
+    "xl host RAM bank, e.g. 0x40000000+4G (repeat for more banks; default one 4 GiB bank at 0x40000000); a host device tree has its own /memory",
+  )
+    .argParser((v: string, prev: RamArg[]) => [...prev, arg(parseRamBank)(v)])
+    .default([]);
+}
+
+/**
+ * bench/run.ts SUITES, named here so `bench --help` does not load the emulator; a test keeps the
+ * two lists equal.
+ */
+export const BENCH_SUITES: readonly (readonly [string, string])[] = [
+  ["refcount", "get_page_nr + put_page_nr over 1 GiB of frames vs raw Atomics.add"],
+  ["alloc", "buddy heap alloc + free of 1 GiB in 4 KiB pages and 2 MiB blocks vs a raw free stack"],
+  [
+    "translate",
+    "vCPU stage-2 reads/writes (TLB hits, random, misses with walk + refill) vs raw typed arrays",
+  ],
+  ["map", "p2m map/unmap of 1 GiB foreign (4 KiB entries, blocks) vs raw descriptor writes"],
+  [
+    "traffic",
+    "shm ring, pingpong, fanout, many-to-one between worker threads vs postMessage and a raw SAB ring",
+  ],
+];
 
 /** --size: the simulator's ring slots carry 8 B … 64 KiB (src/sim/layout.ts MIN_MSG, MAX_MSG). */
 function parsePayload(text: string): number {
@@ -61,7 +92,7 @@ function buildProgram(io: Io, state: State): Command {
     .description(
       "Check, boot, draw and exercise Xen on Arm static shared memory configurations before real hardware.",
     )
-    .version("0.1.0")
+    .version(versionText(), "-V, --version", "print sshm's version and the Xen version and commit it models")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError()
@@ -83,6 +114,7 @@ function buildProgram(io: Io, state: State): Command {
     .command("check")
     .description("say what Xen would do with a configuration: accept it, panic (where and why) or crash")
     .argument("<FILE...>", FILES_HELP)
+    .addOption(hostRamOption())
     .option(
       "--json",
       "print one JSON object {source, files, kind, verdict, phase, log, panic, failedNode, notes, warnings, exitCode} (docs/schema/check.json)",
@@ -97,7 +129,7 @@ function buildProgram(io: Io, state: State): Command {
       )}`,
     );
   check.action(
-    run(async (files: string[], o: { json?: boolean }) => {
+    run(async (files: string[], o: { json?: boolean; hostRam: RamArg[] }) => {
       state.cmd = check;
       state.json = o.json === true;
       return (await commands()).checkCommand(files, o, io).code;
@@ -110,8 +142,12 @@ function buildProgram(io: Io, state: State): Command {
       "boot (or xl create) the system, optionally destroy domains, and print its memory layout: mappings, regions, reference counts, xenstore, guest device trees",
     )
     .argument("<FILE...>", FILES_HELP)
+    .addOption(hostRamOption())
     .option("--destroy <name>", "destroy this domain after booting (repeat: destroyed in order)", collect, [])
-    .option("--guest-dtb <dir>", "write each guest's device tree blob to <dir>/<domain>.dtb")
+    .option(
+      "--guest-dtb <dir>",
+      "write each guest's device tree blob to <dir>/<domain>.dtb: for a dom0less domU the tree Xen builds (prepare_dtb_domU); for Dom0 and xl guests only the /memory and /reserved-memory nodes Xen and libxl write, the rest of those trees (from the host DT, from libxl) is not modelled; the boot output lists each tree's notes",
+    )
     .option(
       "--load <FILE@ADDR>",
       "put FILE's bytes in host RAM at ADDR before Xen starts (QEMU's generic loader); kernels are then probed, placed and copied as Xen does (repeat)",
@@ -137,7 +173,14 @@ function buildProgram(io: Io, state: State): Command {
     run(
       async (
         files: string[],
-        o: { destroy: string[]; guestDtb?: string; json?: boolean; load: string[]; xenBuild?: string },
+        o: {
+          destroy: string[];
+          guestDtb?: string;
+          json?: boolean;
+          load: string[];
+          xenBuild?: string;
+          hostRam: RamArg[];
+        },
       ) => {
         state.cmd = boot;
         state.json = o.json === true;
@@ -152,6 +195,7 @@ function buildProgram(io: Io, state: State): Command {
       "draw the memory map (host space and each domain's IPA space, shm regions by id) as SVG or self-contained HTML",
     )
     .argument("<FILE...>", FILES_HELP)
+    .addOption(hostRamOption())
     .requiredOption("-o, --output <file>", "picture to write: .svg or .html")
     .addHelpText(
       "after",
@@ -160,7 +204,7 @@ function buildProgram(io: Io, state: State): Command {
       )}`,
     );
   map.action(
-    run(async (files: string[], o: { output: string }) => {
+    run(async (files: string[], o: { output: string; hostRam: RamArg[] }) => {
       state.cmd = map;
       return (await (await commands()).mapCommand(files, o, io)).code;
     }),
@@ -170,6 +214,7 @@ function buildProgram(io: Io, state: State): Command {
     .command("simulate")
     .description("run traffic between the domains sharing a region, through their stage-2 translations")
     .argument("<FILE...>", FILES_HELP)
+    .addOption(hostRamOption())
     .addOption(
       new Option("--scenario <kind>", "traffic pattern")
         .choices(SCENARIOS as ScenarioKind[])
@@ -209,6 +254,7 @@ function buildProgram(io: Io, state: State): Command {
           region?: string;
           doorbell: boolean;
           json?: boolean;
+          hostRam: RamArg[];
         },
       ) => {
         state.cmd = simulate;
@@ -220,6 +266,7 @@ function buildProgram(io: Io, state: State): Command {
             size: o.size,
             doorbell: o.doorbell,
             json: o.json === true,
+            hostRam: o.hostRam,
             ...(o.duration === undefined ? {} : { durationMs: o.duration }),
             ...(o.count === undefined ? {} : { count: o.count }),
             ...(o.region === undefined ? {} : { region: o.region }),
@@ -234,10 +281,16 @@ function buildProgram(io: Io, state: State): Command {
   const bench = program
     .command("bench")
     .description("run the benchmark suites and print their table with baselines and ratios")
-    .argument("[SUITE...]", "suites to run (default: all)")
+    .argument("[SUITE...]", `suites to run (default: all): ${BENCH_SUITES.map(([n]) => n).join(", ")}`)
     .option("--json <file>", "also write the results as JSON to <file>")
     .option("--time <ms>", "time per benchmark case in milliseconds", arg(parseCount), 1000)
-    .addHelpText("after", example(["sshm bench", "sshm bench translate --time 200 --json out/bench.json"]));
+    .addHelpText(
+      "after",
+      `\nSuites:\n${BENCH_SUITES.map(([n, what]) => `  ${n.padEnd(11)}${what}`).join("\n")}\n${example([
+        "sshm bench",
+        "sshm bench translate --time 200 --json out/bench.json",
+      ])}`,
+    );
   bench.action(
     run(async (suites: string[], o: { json?: string; time: number }) => {
       state.cmd = bench;

@@ -21,13 +21,13 @@ export function parseDuration(text: string): number {
   return Math.round(ms);
 }
 
-const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 
 /** Bytes from "64", "4k", "4K", "4KiB", "4kb", "1M", "0x1000". Throws on junk or fractions of a byte. */
 export function parseSize(text: string): number {
   const t = text.trim();
   if (/^0x[0-9a-f]+$/i.test(t)) return Number.parseInt(t, 16);
-  const m = /^(\d+(?:\.\d+)?)\s*(?:([kmg])(?:i?b)?|(b))?$/i.exec(t);
+  const m = /^(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|(b))?$/i.exec(t);
   if (!m) throw new RangeError(`"${text}" is not a size (use e.g. 64, 4k, 64KiB)`);
   const unit = (m[2] ?? m[3] ?? "").toLowerCase();
   const bytes = Number(m[1]) * (SIZE_UNITS[unit] ?? 1);
@@ -56,4 +56,20 @@ export function parseCount(text: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) <= 0)
     throw new RangeError(`"${text}" is not a positive whole number`);
   return Number(text);
+}
+
+/**
+ * A host RAM bank "BASE+SIZE" (`--host-ram 0x40000000+4G`): the base in hex or decimal, the size
+ * as parseSize reads it. Both page aligned, as every RAM bank Xen's frame table covers.
+ */
+export function parseRamBank(text: string): { base: number; size: number } {
+  const m = /^\s*(0x[0-9a-f]+|\d+)\s*\+\s*(\S+)\s*$/i.exec(text);
+  if (!m) throw new RangeError(`"${text}" is not BASE+SIZE (e.g. 0x40000000+4G)`);
+  const base = Number(m[1]);
+  const size = parseSize(m[2]!);
+  if (!Number.isSafeInteger(base) || !Number.isSafeInteger(base + size))
+    throw new RangeError(`"${text}" ends past 2^53`);
+  if (base % 4096 !== 0 || size % 4096 !== 0)
+    throw new RangeError(`"${text}": base and size must be multiples of 4 KiB (whole pages)`);
+  return { base, size };
 }
