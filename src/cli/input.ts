@@ -20,7 +20,8 @@ import {
 import { type FdtTree, loadDeviceTree } from "../fdt/index.js";
 import { UsageError } from "./usage.js";
 
-export type InputKind = "dt" | "xl";
+/** dt: a dom0less boot; xl: xl creates on sshm's own host; dt+xl: the dom0less boot, then xl in its Dom0. */
+export type InputKind = "dt" | "xl" | "dt+xl";
 
 /**
  * The xl host's RAM, passed explicitly (it is XlHost's default) so the map can draw the bank even
@@ -75,12 +76,11 @@ export function classify(files: readonly string[]): InputKind {
       );
     return k;
   });
-  if (new Set(kinds).size > 1)
-    throw new UsageError(
-      "a host device tree and xl configs describe different systems: give either one .dts/.dtb or .cfg files",
-    );
-  if (kinds[0] === "dt" && files.length > 1)
-    throw new UsageError(`one host has one device tree, got ${files.length}: ${files.join(", ")}`);
+  const dts = files.filter((_, i) => kinds[i] === "dt");
+  if (dts.length > 1)
+    throw new UsageError(`one host has one device tree, got ${dts.length}: ${dts.join(", ")}`);
+  // A host tree with xl configs: Xen boots the tree (with its Dom0), then xl creates the rest.
+  if (dts.length === 1 && files.length > 1) return "dt+xl";
   return kinds[0]!;
 }
 
@@ -118,12 +118,12 @@ export function loadSystem(files: readonly string[], load: LoadOptions = {}): Lo
       "--load puts files in a dom0less host's RAM: it needs a host device tree (.dts/.dtb)",
     );
   const hostRam = load.hostRam !== undefined && load.hostRam.length > 0 ? load.hostRam : undefined;
-  if (kind === "dt" && hostRam)
+  if (kind !== "xl" && hostRam)
     throw new UsageError(
-      "--host-ram is for xl configs: a host device tree describes its RAM in its /memory nodes",
+      "--host-ram is for xl configs on sshm's own host: a host device tree describes its RAM in its /memory nodes",
     );
-  if (kind === "dt") {
-    const file = files[0]!;
+  if (kind !== "xl") {
+    const file = files.find((f) => KIND_BY_EXT[extname(f).toLowerCase()] === "dt")!;
     const bytes = readInput(file);
     // .dts goes through as text so its positions are exact; loadDeviceTree sniffs the DTB magic.
     const tree = loadDeviceTree(
@@ -137,7 +137,16 @@ export function loadSystem(files: readonly string[], load: LoadOptions = {}): Lo
     });
     const layout = dtLayout(tree);
     if (report.phase === "parse") layout.parsed = parsedSoFar(parse);
-    return { kind, files: [...files], report, system, xlHost: null, layout, tree };
+    const booted = { kind, files: [...files], report, system, xlHost: null, layout, tree };
+    if (kind === "dt" || !system) return booted;
+    // dt+xl: Xen booted the host tree's domains; xl in its Dom0 now creates the others, in order.
+    const cfgs = files.filter((f) => f !== file);
+    const xl = createXlSystem(
+      cfgs.map((f) => ({ file: f, text: readInput(f).toString("utf8") })),
+      {},
+      system,
+    );
+    return { ...booted, report: xl.report, system: xl.host?.system ?? null, xlHost: xl.host };
   }
   const inputs = files.map((file) => ({ file, text: readInput(file).toString("utf8") }));
   const ram = (hostRam ?? XL_HOST_RAM).map((b) => ({ ...b }));

@@ -74,7 +74,8 @@ function parsePayload(text: string): number {
   return n;
 }
 
-const FILES_HELP = "host device tree (.dts/.dtb) or xl configs (.cfg, created in the order given)";
+const FILES_HELP =
+  "host device tree (.dts/.dtb), xl configs (.cfg, created in the order given), or both: Xen boots the tree (it must have a Dom0), then xl creates the configs' domains";
 
 function example(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;

@@ -48,8 +48,10 @@ export function consoleLines(r: BootReport, s: Style): string[] {
   if (r.log.length === 0) return [];
   const out: string[] = [];
   const panicAt = r.panic !== null && r.log[r.log.length - 1] === r.panic ? r.log.length - 1 : r.log.length;
-  const prefix = r.kind === "xl" ? "" : "(XEN) ";
-  for (const l of r.log.slice(0, panicAt)) out.push(prefix + l);
+  // xl's lines carry no prefix; on a dom0less host that booted first (source: its device tree,
+  // not "xl") the boot's lines before them are Xen's console.
+  const xenLine = (l: string) => r.kind !== "xl" || (r.source !== "xl" && !l.startsWith("xl create "));
+  for (const l of r.log.slice(0, panicAt)) out.push(`${xenLine(l) ? "(XEN) " : ""}${l}`);
   // Xen's panic() prints the banner; a trap in Xen ends in panic() too (do_unexpected_trap).
   // Other crashes (BUG_ON, ASSERT) are described in the panic field instead of Xen's dump.
   const xenPanic = r.verdict === "rejected" || r.panic?.startsWith("CPU0: Unexpected Trap:") === true;
@@ -57,7 +59,7 @@ export function consoleLines(r: BootReport, s: Style): string[] {
     const bar = "(XEN) ****************************************";
     out.push(bar, "(XEN) Panic on CPU 0:", s.red(`(XEN) ${r.panic}`), bar);
   } else if (r.panic !== null) {
-    out.push(s.red(prefix + r.panic));
+    out.push(s.red(`${r.kind === "xl" ? "" : "(XEN) "}${r.panic}`));
   }
   return out;
 }
@@ -83,7 +85,11 @@ export function checkText(r: BootReport, s: Style): string[] {
   if (r.failedNode !== null && r.kind === "dom0less") out.push(`  Xen stops at ${r.failedNode}`);
   const con = consoleLines(r, s);
   if (r.verdict !== "accepted" && con.length > 0)
-    out.push("", s.bold(r.kind === "xl" ? "xl says:" : "Xen console:"), ...indent(con));
+    out.push(
+      "",
+      s.bold(r.kind !== "xl" ? "Xen console:" : r.source === "xl" ? "xl says:" : "Xen console, then xl:"),
+      ...indent(con),
+    );
   if (r.notes.length > 0) out.push("", s.bold("sshm notes:"), ...indent(r.notes));
   const w = warningLines(r, s);
   if (w.length > 0) out.push("", ...w);

@@ -8,6 +8,11 @@
  *
  * A create that fails leaves the host exactly as it was: the half-built domain is destroyed and its
  * xenstore records removed (libxl's 2019 code left the records behind until destroy).
+ *
+ * The host is either sshm's own (a hypervisor with Dom0 only) or a booted dom0less system with a
+ * Dom0 (XlHost.onSystem): Xen boots the host device tree's domains first, then xl in Dom0 creates
+ * more on the same hypervisor, their domids following the boot-time ones (domain_create takes the
+ * next free id).
  */
 
 import { fmtPaddr } from "../common/format.js";
@@ -43,13 +48,47 @@ export class XlHost {
   readonly hv: Hypervisor;
   readonly xs = new XenStore();
   readonly system: System;
-  private readonly regions = new Map<string, RegionRecord>();
-  private readonly warnings: ReportWarning[] = [];
+  private readonly regions: Map<string, RegionRecord>;
+  private readonly warnings: ReportWarning[];
   private nextDomid = 1;
   /** Per domain, the specs it was created with (for destroy). */
   private readonly specs = new Map<DomId, readonly SshmSpec[]>();
 
-  constructor(opts: XlHostOptions = {}) {
+  /**
+   * xl on a booted dom0less host: its hypervisor, regions and warnings carry on. xl runs in Dom0,
+   * so the host device tree must have booted one; SshmError otherwise.
+   */
+  static onSystem(booted: System): XlHost {
+    return new XlHost({}, booted);
+  }
+
+  constructor(opts: XlHostOptions = {}, booted?: System) {
+    if (booted) {
+      const dom0 = booted.hv.domain(0);
+      if (dom0?.state !== "running")
+        throw new SshmError(
+          "EXL_NO_DOM0",
+          `${booted.source}: xl runs in Dom0, and this host device tree boots no Dom0 (no multiboot,kernel module directly under /chosen): give the xl configs alone, or a host tree with a Dom0`,
+        );
+      this.hv = booted.hv;
+      this.regions = booted.regions;
+      this.warnings = booted.warnings;
+      this.nextDomid = Math.max(...booted.hv.domains.map((d) => d.domid)) + 1;
+      this.xs.write("/local/domain/0/name", dom0.name);
+      this.xs.write("/local/domain/0/domid", "0");
+      this.system = new System({
+        hv: this.hv,
+        kind: "xl",
+        source: booted.source,
+        regions: this.regions,
+        warnings: this.warnings,
+      });
+      if (booted.hostTree) this.system.hostTree = booted.hostTree;
+      this.system.xenstoreOf = () => this.xenstoreLines();
+      return;
+    }
+    this.regions = new Map<string, RegionRecord>();
+    this.warnings = [];
     this.hv = new Hypervisor(opts.ram ?? [{ base: 0x4000_0000, size: 4 * 2 ** 30 }], {
       ...(opts.ipaBits === undefined ? {} : { ipaBits: opts.ipaBits }),
       ...(opts.fixL1ForeignLeak === undefined ? {} : { fixL1ForeignLeak: opts.fixL1ForeignLeak }),
@@ -135,6 +174,11 @@ export class XlHost {
             "EXL_OWNER_RANGE",
             `${at(s)}: the owner's region [${fmtPaddr(s.begin)}, ${fmtPaddr(s.end)}) is not inside ${cfg.name}'s RAM ${ramText}; in xl the owner shares part of its own memory (libxl would only fail later, when a borrower maps it: "can't map at address")`,
           );
+        if (!this.xs.exists(`${SSHM_ROOT}/${s.id}`) && this.regions.has(s.id))
+          throw new SshmError(
+            "EXL_ID_DOM0LESS",
+            `${at(s)}: id "${s.id}" is also a static shm region of the host device tree (${this.regions.get(s.id)!.source}); Xen and libxl keep the two apart, sshm names regions by id and cannot: use another id`,
+          );
         if (this.xs.exists(`${SSHM_ROOT}/${s.id}`)) {
           const owner = this.xs.read(`${SSHM_ROOT}/${s.id}/owner`);
           throw new SshmError(
@@ -148,7 +192,9 @@ export class XlHost {
       if (!this.xs.exists(rec))
         throw new SshmError(
           "ESSHM_NO_OWNER",
-          `${at(s)}: no owner found. (create the owner of "${s.id}" before its borrowers)`,
+          this.regions.has(s.id)
+            ? `${at(s)}: no owner found. (id "${s.id}" is a static shm region of the host device tree, ${this.regions.get(s.id)!.source}; libxl looks for owners in xenstore only, where boot-time regions are not)`
+            : `${at(s)}: no owner found. (create the owner of "${s.id}" before its borrowers)`,
         );
       const ownerSize = Number(this.xs.read(`${rec}/size`));
       const pages = s.size / 4096;
@@ -317,8 +363,9 @@ export class XlHost {
 export function createXlSystem(
   files: readonly { text: string; file: string }[],
   opts: XlHostOptions = {},
+  booted?: System,
 ): { report: BootReport; host: XlHost | null } {
-  const host = new XlHost(opts);
+  const host = new XlHost(opts, booted);
   for (const f of files) {
     try {
       host.createDomain(f.text, f.file);

@@ -101,7 +101,7 @@ describe("--host-ram for xl hosts", () => {
     const dt = await sshm("boot", "examples/dom0less/booting.dts", "--host-ram", "0x40000000+1G");
     expect(dt.status).toBe(64);
     expect(dt.stderr).toBe(
-      `sshm boot: --host-ram is for xl configs: a host device tree describes its RAM in its /memory nodes\n${USAGE("boot")}`,
+      `sshm boot: --host-ram is for xl configs on sshm's own host: a host device tree describes its RAM in its /memory nodes\n${USAGE("boot")}`,
     );
   });
 

@@ -54,6 +54,8 @@ const SPECS: Record<string, { kind: Kind; args: readonly string[] }> = {
   },
   "boot xl": { kind: "boot", args: ["boot", "--json", ...XL] },
   "boot xl destroy": { kind: "boot", args: ["boot", "--json", ...XL, "--destroy", "vm2"] },
+  "boot dt+xl": { kind: "boot", args: ["boot", "--json", DT, ...XL, "--destroy", "vm2"] },
+  "check dt+xl refused": { kind: "check", args: ["check", "--json", DT, XL[1]!] },
   "boot build-reject": { kind: "boot", args: ["boot", "--json", `${FIX}/build-reject.dts`] },
   "boot warn": { kind: "boot", args: ["boot", "--json", `${FIX}/warn.dts`] },
   "simulate dom_io": {
