@@ -72,6 +72,10 @@ export const BENCH_SUITES: readonly (readonly [string, string])[] = [
     "traffic",
     "shm ring, pingpong, fanout, many-to-one between worker threads vs postMessage and a raw SAB ring",
   ],
+  [
+    "guest",
+    "A64 interpreter: guest instructions/s of a load/ALU/store loop through the stage-2 vs a flat floor and qemu-aarch64",
+  ],
 ];
 
 /** --size: the simulator's ring slots carry 8 B … 64 KiB (src/sim/layout.ts MIN_MSG, MAX_MSG). */

@@ -32,6 +32,8 @@ export function hex(n: number): string {
 export interface NodeLoc {
   /** Device-tree node path; null for an xl config position. */
   readonly path: string | null;
+  /** The property Xen rejected (its position is line/col), when it rejected one property. */
+  readonly property?: string;
   readonly file: string | null;
   readonly line: number | null;
   readonly col: number | null;
@@ -45,8 +47,11 @@ export interface JsonContext {
 
 /** "file:12:5" as xl's formatLoc writes it. */
 const FILE_POS = /^(.+):(\d+):(\d+)$/;
-/** "/chosen/domU1/shm0 (file:30:13)" as the dom0less boot writes a failed node. */
-const PATH_POS = /^(\/\S*) \(([^()]+):(\d+):(\d+)\)/;
+/**
+ * "/chosen/domU1/shm0 (file:30:13)" as the dom0less boot writes a failed node, or
+ * "/chosen/domU1/shm0 property role (file:33:17)" when Xen rejected one property of it.
+ */
+const PATH_POS = /^(\/\S*)(?: property (\S+))? \(([^()]+):(\d+):(\d+)\)/;
 
 function nodeOf(ctx: JsonContext, path: string): NodeLoc {
   const loc = ctx.tree ? findNode(ctx.tree, path)?.loc : undefined;
@@ -61,7 +66,14 @@ function nodeOf(ctx: JsonContext, path: string): NodeLoc {
  */
 export function locate(ctx: JsonContext, node: string, domains: readonly DomainReport[]): NodeLoc {
   const pp = PATH_POS.exec(node);
-  if (pp) return { path: pp[1]!, file: pp[2]!, line: Number(pp[3]), col: Number(pp[4]) };
+  if (pp)
+    return {
+      path: pp[1]!,
+      ...(pp[2] === undefined ? {} : { property: pp[2] }),
+      file: pp[3]!,
+      line: Number(pp[4]),
+      col: Number(pp[5]),
+    };
   if (node.startsWith("/")) return nodeOf(ctx, node);
   const fp = FILE_POS.exec(node);
   if (fp) return { path: null, file: fp[1]!, line: Number(fp[2]), col: Number(fp[3]) };

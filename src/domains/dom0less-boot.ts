@@ -257,9 +257,10 @@ function buildSystem(
   const hv = new Hypervisor(
     host.ramBanks.map((b) => ({ base: b.start, size: b.size })),
     {
-      reserved: staticHeap.length > 0 ? subtract(host.ramBanks, staticHeap) : reserved,
+      reserved: heapReserved,
       bootscrubIdle: bootscrubFromBootargs(tree) === "idle",
-      ...(opts.ipaBits === undefined ? {} : { ipaBits: opts.ipaBits }),
+      ipaBits: virt.cfg.ipaBits,
+      vmid16: pa.vmid16,
       ...(opts.fixL1ForeignLeak === undefined ? {} : { fixL1ForeignLeak: opts.fixL1ForeignLeak }),
     },
   );

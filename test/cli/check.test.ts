@@ -158,9 +158,9 @@ describe("usage errors exit 64 and show the usage line", () => {
     ["an unknown option", ["check", "--frobnicate", DT], "sshm check: unknown option '--frobnicate'"],
     ["no file", ["check"], "sshm check: missing required argument 'FILE'"],
     [
-      "a DT and xl configs",
-      ["check", DT, XL[0]!],
-      `sshm check: ${DT} is a host device tree, ${XL[0]} is an xl config: these describe different systems`,
+      "an ImageBuilder config and xl configs",
+      ["check", "examples/imagebuilder/booting.cfg", XL[0]!],
+      `sshm check: examples/imagebuilder/booting.cfg is an ImageBuilder config, ${XL[0]} is an xl config: these describe different systems`,
     ],
     ["two DTs", ["check", DT, `${FIX}/warn.dts`], "sshm check: one host has one device tree, got 2"],
     ["an unknown command", ["frobnicate"], "unknown command 'frobnicate'"],

@@ -197,11 +197,13 @@ describe("locations", () => {
       })),
     );
     const s = J["simulate refused"] as unknown as CheckJson;
+    // Xen rejected the node's role: the location is the property's.
     expect(s.failedNode).toEqual({
       path: "/chosen/domU1/shm0",
+      property: "role",
       file: `${FIX}/parse-reject.dts`,
-      line: 30,
-      col: 13,
+      line: 32,
+      col: 17,
     });
   });
 

@@ -38,7 +38,13 @@ const XEN_LOG = [
   '  (XEN) Checking for "xen,static-mem" in domain node',
   "  (XEN)  SHMEM[0]: 0000000010000000 - 000000001fffffff",
   "  (XEN)  SHMEM[1]: 0000000050000000 - 000000006fffffff",
+  "  (XEN) P2M: 40-bit IPA with 40-bit PA and 8-bit VMID",
+  "  (XEN) P2M: 3 levels with order-1 root, VTCR 0x0000000080023558",
 ];
+
+/** check's second line: the PA range it assumed (booting.dts has no /cpus). */
+const PA40 =
+  "  PA range 40 bits, sshm's default: the host DT has no /cpus/cpu node: 40-bit IPA for every domain, 3 levels from L1, 2 root pages, VTCR 0x80023558";
 
 interface BootJson {
   kind: string;
@@ -87,7 +93,7 @@ describe("dom0less host, then xl in its Dom0", () => {
   it("check: the summary counts both; destroys go through xl for xl domains", async () => {
     const c = await sshm("check", DT, ...XL);
     expect(c.status).toBe(0);
-    expect(c.stdout).toBe("accepted: 6 domains, 5 regions, 0 warnings\n");
+    expect(c.stdout).toBe(`accepted: 6 domains, 5 regions, 0 warnings\n${PA40}\n`);
     const d = await sshm("boot", DT, ...XL, "--destroy", "vm2", "--destroy", "domU2");
     expect(d.status).toBe(0);
     expect(d.stdout.split("\n").slice(0, 2)).toEqual([
@@ -103,6 +109,7 @@ describe("dom0less host, then xl in its Dom0", () => {
     expect(r.stdout).toBe(
       [
         `rejected: xl create ${XL[1]} fails creating the domain`,
+        PA40,
         "",
         "Xen console, then xl:",
         ...XEN_LOG,

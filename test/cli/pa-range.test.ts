@@ -40,6 +40,7 @@ sshm warnings (1) — Xen accepts these silently:
     code: 1,
     stdout: `rejected at domain construction: Could not set up domain domU2 (rc = -22)
   Xen stops at /chosen/domU2/shm-borrower (test/cli/fixtures/pa-a53-at.dts:64:13)
+  sshm note: /chosen/domU2/shm-borrower: guest address 0x0000010000000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2)): p2m_get_root_pointer finds root table 2 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
   PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2): 40-bit IPA for every domain, 3 levels from L1, 2 root pages, VTCR 0x80023558
 
 Xen console:
@@ -53,9 +54,6 @@ Xen console:
   (XEN) Panic on CPU 0:
   (XEN) Could not set up domain domU2 (rc = -22)
   (XEN) ****************************************
-
-sshm notes:
-  /chosen/domU2/shm-borrower: guest address 0x0000010000000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2)): p2m_get_root_pointer finds root table 2 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
 `,
   },
   unknownBelow: {
@@ -74,6 +72,7 @@ sshm warnings (1) — Xen accepts these silently:
     code: 1,
     stdout: `rejected at domain construction: Could not set up domain domU2 (rc = -22)
   Xen stops at /chosen/domU2/shm-borrower (test/cli/fixtures/pa-unknown-at.dts:59:13)
+  sshm note: /chosen/domU2/shm-borrower: guest address 0x0000010000000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, sshm's default: /cpus/cpu@0 is not a core whose PA range sshm knows): p2m_get_root_pointer finds root table 2 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
   PA range 40 bits, sshm's default: /cpus/cpu@0 is not a core whose PA range sshm knows: 40-bit IPA for every domain, 3 levels from L1, 2 root pages, VTCR 0x80023558
 
 Xen console:
@@ -87,9 +86,6 @@ Xen console:
   (XEN) Panic on CPU 0:
   (XEN) Could not set up domain domU2 (rc = -22)
   (XEN) ****************************************
-
-sshm notes:
-  /chosen/domU2/shm-borrower: guest address 0x0000010000000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, sshm's default: /cpus/cpu@0 is not a core whose PA range sshm knows): p2m_get_root_pointer finds root table 2 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
 
 sshm warnings (1) — Xen accepts these silently:
   code         node         message
@@ -114,6 +110,7 @@ sshm warnings (1) — Xen accepts these silently:
     args: ["check", "test/cli/fixtures/pa-ram-above.dts"],
     code: 1,
     stdout: `crash: Xen itself would crash at memory setup (setup_mm): CPU0: Unexpected Trap: Data Abort
+  sshm note: /memory: free RAM ends at 0x0000010040000000, above the 40-bit PA range (from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2)): in setup_mm Xen's boot allocator hands out the top page 0x000001003ffff000 for its first page table (create_xen_table), and clearing it takes an Address size fault at EL2 (TCR_EL2.PS = PARange), a data abort in Xen before any domain is built. Xen also prints "Data Abort Trap. Syndrome=...", a walk of its page tables and the register dump, which sshm does not reproduce
   PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2): 40-bit IPA for every domain, 3 levels from L1, 2 root pages, VTCR 0x80023558
 
 Xen console:
@@ -126,9 +123,6 @@ Xen console:
   (XEN) Panic on CPU 0:
   (XEN) CPU0: Unexpected Trap: Data Abort
   (XEN) ****************************************
-
-sshm notes:
-  /memory: free RAM ends at 0x0000010040000000, above the 40-bit PA range (from /cpus/cpu@0 compatible "arm,cortex-a53" (Cortex-A53, PARange 2)): in setup_mm Xen's boot allocator hands out the top page 0x000001003ffff000 for its first page table (create_xen_table), and clearing it takes an Address size fault at EL2 (TCR_EL2.PS = PARange), a data abort in Xen before any domain is built. Xen also prints "Data Abort Trap. Syndrome=...", a walk of its page tables and the register dump, which sshm does not reproduce
 `,
   },
   hostAbove: {
@@ -155,6 +149,7 @@ sshm warnings (2) — Xen accepts these silently:
     code: 1,
     stdout: `rejected at domain construction: Could not set up domain domU2 (rc = -22)
   Xen stops at /chosen/domU2/shm-borrower (test/cli/fixtures/pa-big-little-hmp.dts:75:13)
+  sshm note: /chosen/domU2/shm-borrower: guest address 0x00000fff00000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a57" (Cortex-A57, PARange 4), lowered by /cpus/cpu@100 compatible "arm,cortex-a53" (Cortex-A53, PARange 2) (kept on by hmp-unsafe)): p2m_get_root_pointer finds root table 31 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
   PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a57" (Cortex-A57, PARange 4), lowered by /cpus/cpu@100 compatible "arm,cortex-a53" (Cortex-A53, PARange 2) (kept on by hmp-unsafe): 40-bit IPA for every domain, 3 levels from L1, 2 root pages, VTCR 0x80023558
 
 Xen console:
@@ -172,15 +167,13 @@ Xen console:
   (XEN) Panic on CPU 0:
   (XEN) Could not set up domain domU2 (rc = -22)
   (XEN) ****************************************
-
-sshm notes:
-  /chosen/domU2/shm-borrower: guest address 0x00000fff00000000 is beyond domU2's 40-bit IPA space (PA range 40 bits, from /cpus/cpu@0 compatible "arm,cortex-a57" (Cortex-A57, PARange 4), lowered by /cpus/cpu@100 compatible "arm,cortex-a53" (Cortex-A53, PARange 2) (kept on by hmp-unsafe)): p2m_get_root_pointer finds root table 31 >= P2M_ROOT_PAGES = 2, so __p2m_set_entry returns -EINVAL (-22) and the domain cannot be built
 `,
   },
   xl32: {
     args: ["check", "--pa-bits", "32", "examples/xl/vm1.cfg"],
     code: 1,
     stdout: `crash: Xen itself would crash at memory setup (setup_mm): CPU0: Unexpected Trap: Data Abort
+  sshm note: xl host RAM: free RAM ends at 0x0000000140000000, above the 32-bit PA range (from --pa-bits 32): in setup_mm Xen's boot allocator hands out the top page 0x000000013ffff000 for its first page table (create_xen_table), and clearing it takes an Address size fault at EL2 (TCR_EL2.PS = PARange), a data abort in Xen before any domain is built. Xen also prints "Data Abort Trap. Syndrome=...", a walk of its page tables and the register dump, which sshm does not reproduce
   PA range 32 bits, from --pa-bits 32: 32-bit IPA for every domain, 3 levels from L1, 1 root page, VTCR 0x80003560
 
 Xen console:
@@ -189,9 +182,6 @@ Xen console:
   (XEN) Panic on CPU 0:
   (XEN) CPU0: Unexpected Trap: Data Abort
   (XEN) ****************************************
-
-sshm notes:
-  xl host RAM: free RAM ends at 0x0000000140000000, above the 32-bit PA range (from --pa-bits 32): in setup_mm Xen's boot allocator hands out the top page 0x000000013ffff000 for its first page table (create_xen_table), and clearing it takes an Address size fault at EL2 (TCR_EL2.PS = PARange), a data abort in Xen before any domain is built. Xen also prints "Data Abort Trap. Syndrome=...", a walk of its page tables and the register dump, which sshm does not reproduce
 `,
   },
 } as const;

@@ -185,7 +185,9 @@ describe("the host device tree ImageBuilder produces", () => {
     const r = bootDom0less(buildImageBuilderSystem(`${FIX}/module-overlap.cfg`).tree, {
       file: `${FIX}/module-overlap.cfg`,
     }).report;
-    expect(r.failedNode).toBe(`/chosen/domU0/shared-mem@0x40000000 (${FIX}/module-overlap.cfg:8:1)`);
+    expect(r.failedNode).toBe(
+      `/chosen/domU0/shared-mem@0x40000000 property xen,shared-mem (${FIX}/module-overlap.cfg:8:1)`,
+    );
   });
 });
 
