@@ -80,8 +80,11 @@ describe("foreign references at teardown (X-17, X-18, X-20)", () => {
     p.map_regions_p2mt(0x50000, 512, mfn, p2m_map_foreign_rw);
     expect(leafCount(p)).toEqual([0, 0, 1, 0]);
     const e = p.lookup(0x50000);
-    const loHex = (((mfn % 0x100000) * 4096 + 0x7fd) >>> 0).toString(16).toUpperCase().padStart(8, "0");
-    expect(descriptorHex(e.lo, e.hi)).toBe(`0x03400000${loHex}`); // foreign_rw block: XN, type 6
+    // The heap gives the highest zone first, so the block may lie above 4 GiB: OA bits 47:32 too.
+    const hex8 = (v: number) => (v >>> 0).toString(16).toUpperCase().padStart(8, "0");
+    const loHex = hex8((mfn % 0x100000) * 4096 + 0x7fd);
+    const hiHex = hex8(0x0340_0000 + Math.floor(mfn / 0x100000));
+    expect(descriptorHex(e.lo, e.hi)).toBe(`0x${hiHex}${loHex}`); // foreign_rw block: XN, type 6
     expect(p.relinquish()).toBe(0);
     for (let i = 0; i < 512; i++) expect(m.frames.getCount(pdx + i)).toBe(1);
   });
