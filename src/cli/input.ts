@@ -219,19 +219,8 @@ export function loadSystem(files: readonly string[], load: LoadOptions = {}): Lo
     // Text goes through as a string so its positions are exact; a DTB by its magic.
     const b = bytes[at]!;
     const tree = loadDeviceTree(isDtb(b) ? b : b.toString("utf8"), file);
-    const { report, system, parse } = bootDom0less(tree, bootOpts(file));
-    const layout = dtLayout(tree);
-    if (report.phase === "parse") layout.parsed = parsedSoFar(parse);
-    const booted = {
-      kind,
-      files: [...files],
-      report,
-      system,
-      xlHost: null,
-      layout,
-      tree,
-      imagebuilder: null,
-    };
+    const booted = bootTree(kind, files, tree, bootOpts(file), null);
+    const system = booted.system;
     if (kind === "dt" || !system) return booted;
     // dt+xl: Xen booted the host tree's domains; xl in its Dom0 now creates the others, in order.
     const cfgs = files.flatMap((f, i) => (i === at ? [] : [{ file: f, text: bytes[i]!.toString("utf8") }]));
@@ -241,19 +230,7 @@ export function loadSystem(files: readonly string[], load: LoadOptions = {}): Lo
   if (kind === "imagebuilder") {
     const file = files[0]!;
     const ib = buildImageBuilderSystem(file);
-    const { report, system, parse } = bootDom0less(ib.tree, bootOpts(file));
-    const layout = dtLayout(ib.tree);
-    if (report.phase === "parse") layout.parsed = parsedSoFar(parse);
-    return {
-      kind,
-      files: [...files],
-      report,
-      system,
-      xlHost: null,
-      layout,
-      tree: ib.tree,
-      imagebuilder: ib,
-    };
+    return bootTree(kind, files, ib.tree, bootOpts(file), ib);
   }
   const inputs = files.map((file, i) => ({ file, text: bytes[i]!.toString("utf8") }));
   const ram = (hostRam ?? XL_HOST_RAM).map((b) => ({ ...b }));
@@ -278,6 +255,20 @@ export function loadSystem(files: readonly string[], load: LoadOptions = {}): Lo
     tree: null,
     imagebuilder: null,
   };
+}
+
+/** A dom0less boot of one host tree (from a DTS/DTB or an ImageBuilder config), with its layout. */
+function bootTree(
+  kind: InputKind,
+  files: readonly string[],
+  tree: FdtTree,
+  opts: Parameters<typeof bootDom0less>[1],
+  imagebuilder: ImageBuilderSystem | null,
+): Loaded {
+  const { report, system, parse } = bootDom0less(tree, opts);
+  const layout = dtLayout(tree);
+  if (report.phase === "parse") layout.parsed = parsedSoFar(parse);
+  return { kind, files: [...files], report, system, xlHost: null, layout, tree, imagebuilder };
 }
 
 /** --host-ram banks must not overlap: one physical address is one frame. */

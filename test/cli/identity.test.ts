@@ -7,34 +7,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SUITES } from "../../bench/run.js";
-import { BENCH_SUITES, runCli } from "../../src/cli/main.js";
-import { styleFor } from "../../src/cli/text.js";
+import { BENCH_SUITES } from "../../src/cli/main.js";
 import { XEN_COMMIT, XEN_COMMIT_DATE, XEN_FULLVERSION } from "../../src/common/index.js";
-import { ROOT, XL } from "./run.js";
+import { ROOT, sshmInProcess, XL } from "./run.js";
 
-interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI in this process (what bin/sshm.mjs runs), from the repository root. */
-async function sshm(...args: string[]): Promise<Ran> {
-  let stdout = "";
-  let stderr = "";
-  const io = {
-    out: (t: string) => {
-      stdout += t;
-    },
-    err: (t: string) => {
-      stderr += t;
-    },
-    style: styleFor({ isTTY: false }),
-  };
-  process.chdir(ROOT);
-  const status = await runCli(["node", "sshm", ...args], io);
-  return { status, stdout, stderr };
-}
+const sshm = sshmInProcess;
 
 const VERSION = [
   "sshm 0.1.0",

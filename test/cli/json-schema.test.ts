@@ -10,9 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
-import { styleFor } from "../../src/cli/text.js";
-import { DT, FIX, ROOT, XL } from "./run.js";
+import { DT, FIX, type Ran, ROOT, sshmInProcess, XL } from "./run.js";
 
 const SCHEMA_DIR = join(ROOT, "docs/schema");
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
@@ -78,24 +76,8 @@ const SPECS: Record<string, { kind: Kind; args: readonly string[] }> = {
   ),
 };
 
-interface Ran {
-  status: number;
-  stdout: string;
-}
-
-/** The CLI in this process (runCli is what bin/sshm.mjs calls): no tsx start-up per command. */
-async function sshmIn(args: readonly string[]): Promise<Ran> {
-  let stdout = "";
-  const io = {
-    out: (t: string) => {
-      stdout += t;
-    },
-    err: () => {},
-    style: styleFor({ isTTY: false }),
-  };
-  const status = await runCli(["node", "sshm", ...args], io);
-  return { status, stdout };
-}
+/** The CLI in this process: no tsx start-up per command. */
+const sshmIn = (args: readonly string[]): Promise<Ran> => sshmInProcess(...args);
 
 const R: Record<string, Ran> = {};
 const J: Record<string, Record<string, unknown>> = {};

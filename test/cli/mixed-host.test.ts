@@ -4,32 +4,9 @@
  * domids following the boot-time ones. Every rule of either side still holds, with its message.
  */
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
-import { styleFor } from "../../src/cli/text.js";
-import { DT, FIX, ROOT, XL } from "./run.js";
+import { DT, FIX, sshmInProcess, XL } from "./run.js";
 
-interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function sshm(...args: string[]): Promise<Ran> {
-  let stdout = "";
-  let stderr = "";
-  const io = {
-    out: (t: string) => {
-      stdout += t;
-    },
-    err: (t: string) => {
-      stderr += t;
-    },
-    style: styleFor({ isTTY: false }),
-  };
-  process.chdir(ROOT);
-  const status = await runCli(["node", "sshm", ...args], io);
-  return { status, stdout, stderr };
-}
+const sshm = sshmInProcess;
 
 const MIX = `${FIX}/mixed`;
 const XEN_LOG = [

@@ -73,3 +73,33 @@ export async function runAll<K extends string>(
 export function noStack(r: Run): boolean {
   return !/^\s+at .+:\d+:\d+\)?$/m.test(r.stderr);
 }
+
+/** What the CLI printed and returned when run in this process. */
+export interface Ran {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The CLI in this process (runCli is what bin/sshm.mjs calls), from the repository root and
+ * colour-free: no tsx start-up per command, for test files that run many.
+ */
+export async function sshmInProcess(...args: string[]): Promise<Ran> {
+  const { runCli } = await import("../../src/cli/main.js");
+  const { styleFor } = await import("../../src/cli/text.js");
+  let stdout = "";
+  let stderr = "";
+  const io = {
+    out: (t: string) => {
+      stdout += t;
+    },
+    err: (t: string) => {
+      stderr += t;
+    },
+    style: styleFor({ isTTY: false }),
+  };
+  process.chdir(ROOT);
+  const status = await runCli(["node", "sshm", ...args], io);
+  return { status, stdout, stderr };
+}
