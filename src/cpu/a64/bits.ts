@@ -97,6 +97,14 @@ export function ror64(lo: number, hi: number, n: number): void {
   }
 }
 
+/**
+ * The logical operation of AND/ORR/EOR/ANDS on one 32-bit half, by the encodings' opc field
+ * (0 AND, 1 ORR, 2 EOR, 3 ANDS): the operand is already inverted for BIC/ORN/EON/BICS.
+ */
+export function logic32(opc: number, a: number, b: number): number {
+  return opc === 1 ? a | b : opc === 2 ? a ^ b : a & b;
+}
+
 export function ror32(x: number, n: number): number {
   return n === 0 ? x : (x >>> n) | (x << (32 - n));
 }

@@ -85,21 +85,29 @@ export const K = {
   CNTV_CVAL_EL0: sysKey(3, 3, 14, 3, 2),
 } as const;
 
-/** Registers that are plain storage at EL1 (read/write, no side effect), key -> SYS id. */
-export const PLAIN_EL1: ReadonlyMap<number, number> = new Map([
-  [K.TTBR0_EL1, SYS.TTBR0_EL1],
-  [K.TTBR1_EL1, SYS.TTBR1_EL1],
-  [K.TCR_EL1, SYS.TCR_EL1],
-  [K.MAIR_EL1, SYS.MAIR_EL1],
-  [K.AMAIR_EL1, SYS.AMAIR_EL1],
-  [K.ESR_EL1, SYS.ESR_EL1],
-  [K.FAR_EL1, SYS.FAR_EL1],
-  [K.AFSR0_EL1, SYS.AFSR0_EL1],
-  [K.AFSR1_EL1, SYS.AFSR1_EL1],
-  [K.ELR_EL1, SYS.ELR_EL1],
-  [K.VBAR_EL1, SYS.VBAR_EL1],
-  [K.CONTEXTIDR_EL1, SYS.CONTEXTIDR_EL1],
-  [K.TPIDR_EL1, SYS.TPIDR_EL1],
-  [K.CNTKCTL_EL1, SYS.CNTKCTL_EL1],
-  [K.PAR_EL1, SYS.PAR_EL1],
-]);
+/**
+ * Registers that are plain storage at EL1 (read/write, no side effect): SYS id by 16-bit key, -1
+ * for any other encoding. A typed table, so an MRS/MSR decides with one load (no Map lookup).
+ */
+export const PLAIN_EL1: Int8Array = (() => {
+  const t = new Int8Array(1 << 16).fill(-1);
+  const ids: readonly (readonly [number, number])[] = [
+    [K.TTBR0_EL1, SYS.TTBR0_EL1],
+    [K.TTBR1_EL1, SYS.TTBR1_EL1],
+    [K.TCR_EL1, SYS.TCR_EL1],
+    [K.MAIR_EL1, SYS.MAIR_EL1],
+    [K.AMAIR_EL1, SYS.AMAIR_EL1],
+    [K.ESR_EL1, SYS.ESR_EL1],
+    [K.FAR_EL1, SYS.FAR_EL1],
+    [K.AFSR0_EL1, SYS.AFSR0_EL1],
+    [K.AFSR1_EL1, SYS.AFSR1_EL1],
+    [K.ELR_EL1, SYS.ELR_EL1],
+    [K.VBAR_EL1, SYS.VBAR_EL1],
+    [K.CONTEXTIDR_EL1, SYS.CONTEXTIDR_EL1],
+    [K.TPIDR_EL1, SYS.TPIDR_EL1],
+    [K.CNTKCTL_EL1, SYS.CNTKCTL_EL1],
+    [K.PAR_EL1, SYS.PAR_EL1],
+  ];
+  for (const [key, id] of ids) t[key] = id;
+  return t;
+})();

@@ -13,6 +13,7 @@ import {
   clz64,
   decodeBitMasks,
   extendReg,
+  logic32,
   mul64,
   OUT,
   rbit32,
@@ -288,18 +289,8 @@ export function LOGIC_i(c: A64Cpu, w: number): void {
   const d = opc === 3 ? RD[w & 31]! : RSP[w & 31]!;
   const al = r[2 * n]!;
   const ah = sf ? r[2 * n + 1]! : 0;
-  let lo: number;
-  let hi: number;
-  if (opc === 1) {
-    lo = al | ml;
-    hi = ah | mh;
-  } else if (opc === 2) {
-    lo = al ^ ml;
-    hi = ah ^ mh;
-  } else {
-    lo = al & ml;
-    hi = ah & mh;
-  }
+  const lo = logic32(opc, al, ml);
+  const hi = logic32(opc, ah, mh);
   r[2 * d] = lo;
   r[2 * d + 1] = hi;
   if (opc === 3) logicFlags(c, lo, hi, sf);
@@ -318,16 +309,8 @@ export function LOGIC_r(c: A64Cpu, w: number): void {
     const bh = r[2 * m + 1]!;
     const al = r[2 * n]!;
     const ah = r[2 * n + 1]!;
-    if (opc === 1) {
-      r[2 * d] = al | bl;
-      r[2 * d + 1] = ah | bh;
-    } else if (opc === 2) {
-      r[2 * d] = al ^ bl;
-      r[2 * d + 1] = ah ^ bh;
-    } else {
-      r[2 * d] = al & bl;
-      r[2 * d + 1] = ah & bh;
-    }
+    r[2 * d] = logic32(opc, al, bl);
+    r[2 * d + 1] = logic32(opc, ah, bh);
     return;
   }
   const sf = w < 0;
@@ -357,18 +340,8 @@ export function LOGIC_r(c: A64Cpu, w: number): void {
   const al = r[2 * n]!;
   const ah = sf ? r[2 * n + 1]! : 0;
   const opc = (w >>> 29) & 3;
-  let lo: number;
-  let hi: number;
-  if (opc === 1) {
-    lo = al | bl;
-    hi = ah | bh;
-  } else if (opc === 2) {
-    lo = al ^ bl;
-    hi = ah ^ bh;
-  } else {
-    lo = al & bl;
-    hi = ah & bh;
-  }
+  const lo = logic32(opc, al, bl);
+  const hi = logic32(opc, ah, bh);
   r[2 * d] = lo;
   r[2 * d + 1] = hi;
   if (opc === 3) logicFlags(c, lo, hi, sf);

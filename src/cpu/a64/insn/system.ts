@@ -341,8 +341,8 @@ export function MRS(c: A64Cpu, w: number): void {
       hi = c.sysHi(SYS.CNTV_CVAL_EL0);
       break;
     default: {
-      const id = PLAIN_EL1.get(key);
-      if (id !== undefined) {
+      const id = PLAIN_EL1[key]!;
+      if (id >= 0) {
         lo = c.sysLo(id);
         hi = c.sysHi(id);
         break;
@@ -440,8 +440,8 @@ export function MSR(c: A64Cpu, w: number): void {
       c.setSys(SYS.CNTV_CVAL_EL0, lo, hi);
       return;
     default: {
-      const id = PLAIN_EL1.get(key);
-      if (id !== undefined) {
+      const id = PLAIN_EL1[key]!;
+      if (id >= 0) {
         c.setSys(id, lo, hi);
         return;
       }
