@@ -140,13 +140,26 @@ export class HostMemory {
 
   /** Byte offset of pa in its chunk's buffer (materializing the chunk); throws when pa is not RAM. */
   locate(pa: number, len: number): { chunk: number; offset: number } {
+    const id = this.locateChunk(pa, len);
+    return { chunk: id, offset: pa - this.chunks[id]!.origin };
+  }
+
+  /**
+   * locate() without its result object, for per-access callers (a vCPU's atomics): the chunk id,
+   * with the byte offset pa - chunkOrigin(id); the same checks and materializing.
+   */
+  locateChunk(pa: number, len: number): number {
     const id = this.chunkIdOf(pa);
     if (id < 0) throw this.notRam(pa, len);
     const c = this.chunks[id]!;
-    const off = pa - c.origin;
-    if (!this.inRam(c, off, len)) throw this.notRam(pa, len);
+    if (!this.inRam(c, pa - c.origin, len)) throw this.notRam(pa, len);
     if (!c.sab) this.materialize(c);
-    return { chunk: id, offset: off };
+    return id;
+  }
+
+  /** The host physical address at byte 0 of a chunk's buffer. */
+  chunkOrigin(id: number): number {
+    return this.chunks[id]!.origin;
   }
 
   /** The 32-bit view of a chunk (for translators that cache host offsets). */

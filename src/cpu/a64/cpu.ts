@@ -552,10 +552,11 @@ export class A64Cpu {
   /** Host views for Atomics on the buffer holding host PA `pa`, and the byte offset in it. */
   atomic(ipa: number, size: number, write: boolean): AtomicViews {
     const pa = this.mem.translate(ipa, write ? "write" : "read");
-    const loc = this.host.locate(pa, size);
-    let v = this.atomViews[loc.chunk];
+    // No result object: an exclusive or LSE loop is per access (hot-path rule).
+    const chunk = this.host.locateChunk(pa, size);
+    let v = this.atomViews[chunk];
     if (v === undefined) {
-      const u8 = this.host.chunkU8(loc.chunk);
+      const u8 = this.host.chunkU8(chunk);
       const buf = u8.buffer;
       v = {
         i8: new Int8Array(buf, u8.byteOffset, u8.length),
@@ -564,9 +565,9 @@ export class A64Cpu {
         i64: new BigInt64Array(buf, u8.byteOffset, u8.length >>> 3),
         off: 0,
       };
-      this.atomViews[loc.chunk] = v;
+      this.atomViews[chunk] = v;
     }
-    v.off = loc.offset;
+    v.off = pa - this.host.chunkOrigin(chunk);
     return v;
   }
 
